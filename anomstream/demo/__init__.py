@@ -1,0 +1,1 @@
+"""``anomstream demo``: the whole pipeline on the embedded services, with real data."""

@@ -1,0 +1,191 @@
+"""The autoencoder scorer: reconstruction error of a day, explained slot by slot.
+
+For a micro-batch of windows, in one forward pass under
+``torch.inference_mode()`` on the scorer's device:
+
+* input: each day's 48 values divided by the entity's scale
+  (:mod:`core.normalization`), missing slots filled, plus the condition
+  features (:mod:`core.conditions`);
+* ``expected``: the reconstruction, clamped at 0 (readings and sales are
+  never negative) and multiplied back by the scale, in kWh or currency;
+* ``contributions[i]``: ``(actual_i - expected_i)² / scale² / n_present``
+  for present slots, 0 for missing ones, i.e. the squared error in
+  normalised units spread over the present slots;
+* ``score``: their sum (the mean squared error over present slots, in
+  normalised units), so contributions add up to the score exactly.
+  Computed in float64 from the float32 per-slot errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from core.autoencoder import AutoencoderConfig, ConditionalAutoencoder, resolve_device, slot_errors
+from core.conditions import ConditionEncoder
+from core.normalization import EntityNormalizer, ScaleSource
+from core.scoring.base import DayWindow, Verdict
+
+__all__ = ["AutoencoderScorer", "ModelInputs", "model_inputs"]
+
+FloatArray = npt.NDArray[np.float64]
+DETECTOR = "autoencoder"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInputs:
+    """What the network sees for a batch of windows (CPU, float32)."""
+
+    values: npt.NDArray[np.float32]  # (n, 48) normalised, missing filled
+    present: npt.NDArray[np.float32]  # (n, 48) 1 = reading present
+    conditions: npt.NDArray[np.float32]  # (n, C)
+    scales: FloatArray  # (n,)
+    sources: tuple[ScaleSource, ...]
+
+
+def model_inputs(
+    windows: Sequence[DayWindow], encoder: ConditionEncoder, normalizer: EntityNormalizer
+) -> ModelInputs:
+    """The one preparation of windows, shared by training and scoring."""
+    days = normalizer.normalise(windows)
+    return ModelInputs(
+        days.values, days.present, encoder.matrix(windows), days.scales, days.sources
+    )
+
+
+class AutoencoderScorer:
+    """A :class:`~core.scoring.base.Scorer` around one trained model version.
+
+    Immutable once built: the stream worker swaps the whole object to change
+    version, so a batch is never scored by half of one model and half another.
+    """
+
+    def __init__(
+        self,
+        model: ConditionalAutoencoder,
+        *,
+        kind: str,
+        version: str,
+        threshold: float,
+        encoder: ConditionEncoder,
+        normalizer: EntityNormalizer,
+        device: str | torch.device = "auto",
+        max_batch: int = 16384,
+    ) -> None:
+        if not threshold > 0:
+            raise ValueError(f"threshold must be positive, got {threshold}")
+        self._device = resolve_device(device)
+        self._model = model.to(self._device).eval()
+        self._kind = kind
+        self._version = version
+        self._threshold = float(threshold)
+        self._encoder = encoder
+        self._normalizer = normalizer
+        # Only a memory bound: a worker's micro-batch normally fits in one pass.
+        self._max_batch = max_batch
+
+    @property
+    def detector(self) -> str:
+        return DETECTOR
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    @property
+    def kind(self) -> str:
+        return self._kind
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    @property
+    def device(self) -> torch.device:
+        return self._device
+
+    @property
+    def config(self) -> AutoencoderConfig:
+        return self._model.config
+
+    @property
+    def model(self) -> ConditionalAutoencoder:
+        return self._model
+
+    @property
+    def encoder(self) -> ConditionEncoder:
+        return self._encoder
+
+    @property
+    def normalizer(self) -> EntityNormalizer:
+        return self._normalizer
+
+    def with_threshold(self, threshold: float) -> AutoencoderScorer:
+        """The same model with another threshold (after calibration)."""
+        return AutoencoderScorer(
+            self._model,
+            kind=self._kind,
+            version=self._version,
+            threshold=threshold,
+            encoder=self._encoder,
+            normalizer=self._normalizer,
+            device=self._device,
+            max_batch=self._max_batch,
+        )
+
+    def explain(self, windows: Sequence[DayWindow]) -> tuple[FloatArray, FloatArray, ModelInputs]:
+        """``(contributions, expected in units, inputs)`` for ``windows``, float64."""
+        for window in windows:
+            if window.kind != self._kind:
+                raise ValueError(f"a {self._kind!r} model cannot score a {window.kind!r} window")
+        inputs = model_inputs(windows, self._encoder, self._normalizer)
+        n = len(windows)
+        contributions = np.zeros((n, inputs.values.shape[1]), dtype=np.float64)
+        expected = np.zeros_like(contributions)
+        with torch.inference_mode():
+            for start in range(0, n, self._max_batch):
+                rows = slice(start, start + self._max_batch)
+                values = torch.from_numpy(inputs.values[rows]).to(self._device)
+                present = torch.from_numpy(inputs.present[rows]).to(self._device)
+                conditions = torch.from_numpy(inputs.conditions[rows]).to(self._device)
+                reconstruction = self._model(values, conditions).float().clamp(min=0.0)
+                errors = slot_errors(reconstruction, values, present)
+                contributions[rows] = errors.cpu().numpy()
+                expected[rows] = reconstruction.cpu().numpy()
+        expected *= inputs.scales[:, np.newaxis]
+        return contributions, expected, inputs
+
+    def raw_scores(self, windows: Sequence[DayWindow]) -> FloatArray:
+        """Scores only (for calibration and champion/challenger comparisons)."""
+        if not windows:
+            return np.zeros(0)
+        contributions, _, _ = self.explain(windows)
+        scores: FloatArray = contributions.sum(axis=1)
+        return scores
+
+    def score(self, windows: Sequence[DayWindow]) -> list[Verdict]:
+        if not windows:
+            return []
+        contributions, expected, inputs = self.explain(windows)
+        scores = contributions.sum(axis=1)
+        verdicts: list[Verdict] = []
+        for row, window in enumerate(windows):
+            conditions = self._encoder.describe(window)
+            conditions["scale"] = float(inputs.scales[row])
+            conditions["scale_source"] = inputs.sources[row].value
+            verdicts.append(
+                Verdict(
+                    score=float(scores[row]),
+                    threshold=self._threshold,
+                    expected=expected[row],
+                    contributions=contributions[row],
+                    detector=DETECTOR,
+                    model_version=self._version,
+                    conditions=conditions,
+                )
+            )
+        return verdicts

@@ -1,0 +1,251 @@
+"""The Faust worker: consumer group, agents, timer and web, around the processor.
+
+Faust does what it is good at — group membership, partition assignment and
+rebalancing, offset commits, timers, the web server. Each agent hands whole
+micro-batches (``noack_take``) to :class:`~stream.processor.WindowProcessor`
+and acknowledges their offsets only after the batch is fully processed, so a
+crash or rebalance redelivers rather than loses. Agents run with concurrency 1
+(faust-streaming #606: higher concurrency can commit past in-flight events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import faust
+import structlog
+from redis.asyncio import Redis
+
+from infra.kafka import ensure_topics, kafka_ssl_context
+from infra.redis import redis_client
+from schemas.settings import Settings
+from stream.metrics import WorkerMetrics
+from stream.models import ModelWatcher
+from stream.partitions import InputProgress
+from stream.processor import KIND_METER, KIND_TICKET, RawRecord, WindowProcessor
+from stream.publisher import KafkaPublisher
+from stream.recent_alerts import AlertFeed, RecentAlerts
+from stream.retry import retry_forever
+from stream.scorers import ScorerSwitch
+from stream.web import register_views
+from stream.windows.redis_store import RedisWindowStore
+
+__all__ = ["WorkerApp", "create_app"]
+
+log = structlog.get_logger(__name__)
+
+
+class Runtime:
+    """The worker's connections and processor; started before agents consume."""
+
+    def __init__(self, settings: Settings, scorers: ScorerSwitch, metrics: WorkerMetrics) -> None:
+        self.settings = settings
+        self.scorers = scorers
+        self.metrics = metrics
+        self.redis: Redis = redis_client(settings)
+        self.store = RedisWindowStore(self.redis, settings.key_prefix, settings.redis_shards)
+        self.models = ModelWatcher(settings, scorers, metrics)
+        self.recent_alerts = RecentAlerts()  # for the /alerts page
+        self.alert_feed = AlertFeed(settings, self.recent_alerts)
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        # aiokafka clients must be created inside the running loop
+        self.publisher = KafkaPublisher(
+            self.settings, idempotent=self.settings.kafka_idempotent_producer
+        )
+        self.processor = WindowProcessor(
+            self.settings, self.store, self.scorers, self.publisher, self.metrics
+        )
+        # window-scores is the audit trail and the trainer's data: kept forever
+        keep = {self.settings.topic_scores: {"retention.ms": "-1"}}
+        counts = await retry_forever(
+            "kafka topics",
+            lambda: ensure_topics(self.settings, _topics(self.settings), topic_configs=keep),
+        )
+        # the watermark waits for every input partition: use the broker's count
+        self.processor.partitions = {
+            KIND_METER: counts[self.settings.topic_readings],
+            KIND_TICKET: counts[self.settings.topic_sales],
+        }
+        await retry_forever("kafka producer", self.publisher.start)
+        await retry_forever("redis", self.redis.ping)
+        # every worker reads every model update (no group), then installs what is current
+        await retry_forever("model updates", self.models.start)
+        self.alert_feed.start()  # in the background: the page never holds readiness
+        self.ready.set()
+        log.info("worker runtime started", settings=self.settings.safe_dump())
+
+    async def stop(self) -> None:
+        await self.alert_feed.stop()
+        await self.models.stop()
+        if self.ready.is_set():
+            await self.publisher.stop()
+        await self.redis.aclose()
+
+
+def faust_credentials(settings: Settings) -> faust.auth.Credentials | None:
+    """Faust's view of the Kafka security settings (secrets unwrapped only here)."""
+    protocol = settings.kafka_security_protocol
+    context = kafka_ssl_context(settings)
+    if protocol.startswith("SASL"):
+        password = settings.kafka_sasl_password
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=password.get_secret_value() if password else None,
+            ssl_context=context,
+            mechanism=settings.kafka_sasl_mechanism.value,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def _faust_datadir(settings: Settings) -> Path:
+    path = Path(tempfile.gettempdir()) / "anomstream-faust" / settings.consumer_group
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _topics(settings: Settings) -> dict[str, int]:
+    partitions = settings.topic_partitions
+    return {
+        settings.topic_readings: partitions,
+        settings.topic_sales: partitions,
+        settings.topic_scores: partitions,
+        settings.topic_anomalies: partitions,
+        settings.topic_dead_letters: partitions,
+        settings.topic_model_updates: 1,
+    }
+
+
+class WorkerApp(faust.App):
+    runtime: Runtime
+
+    async def on_start(self) -> None:
+        await super().on_start()
+        await self.runtime.start()
+
+    async def on_stop(self) -> None:
+        await self.runtime.stop()
+        await super().on_stop()
+
+
+def _to_record(event: Any) -> RawRecord:
+    message = event.message
+    return RawRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    scorers: ScorerSwitch | None = None,
+    metrics: WorkerMetrics | None = None,
+    **faust_options: Any,
+) -> WorkerApp:
+    """A worker app for ``settings``. ``faust_options`` override Faust settings
+    (tests shorten the group timeouts, which tansu otherwise makes ~30 s)."""
+    scorers = scorers or ScorerSwitch()
+    metrics = metrics or WorkerMetrics()
+    options: dict[str, Any] = {
+        "broker": [f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
+        "broker_credentials": faust_credentials(settings),
+        "store": "memory://",
+        # Faust wants a data dir even without tables; keep it out of the cwd
+        "datadir": str(_faust_datadir(settings)),
+        "topic_partitions": settings.topic_partitions,
+        "topic_allow_declare": False,  # topics are created by ensure_topics
+        "consumer_auto_offset_reset": "earliest",
+        "web_enabled": True,
+        "web_port": settings.web_port,
+        "web_bind": settings.web_host,
+        "autodiscover": False,
+        "producer_acks": -1,
+        "broker_commit_every": 10_000,
+        "broker_commit_interval": 1.0,
+        "stream_buffer_maxsize": max(4096, settings.batch_max * 2),
+        "broker_max_poll_records": settings.batch_max,
+        "broker_session_timeout": settings.kafka_session_timeout_seconds,
+        "broker_heartbeat_interval": settings.kafka_heartbeat_interval_seconds,
+        "broker_rebalance_timeout": settings.kafka_rebalance_timeout_seconds,
+    }
+    options.update(faust_options)
+    app = WorkerApp(settings.consumer_group, **options)
+    app.runtime = Runtime(settings, scorers, metrics)
+
+    progress = InputProgress()
+    inputs = {KIND_METER: settings.topic_readings, KIND_TICKET: settings.topic_sales}
+
+    def agent_for(kind: str, topic_name: str) -> None:
+        topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
+
+        async def consume(stream: faust.StreamT[Any]) -> None:
+            runtime = app.runtime
+            await runtime.ready.wait()
+            # noack_take is missing from faust's StreamT stubs
+            batches = stream.noack_take(  # type: ignore[attr-defined]
+                settings.batch_max, settings.batch_wait_seconds
+            )
+            async for events in batches:
+                records = [_to_record(e) for e in events]
+                status = progress.after_batch(app.consumer, records)
+                await retry_forever(
+                    f"{kind} batch",
+                    partial(runtime.processor.process, kind, records, status),
+                    metrics=runtime.metrics,
+                )
+                for event in events:
+                    await stream.ack(event)
+
+        consume.__name__ = f"{kind}_agent"
+        app.agent(topic, name=f"anomstream.{kind}", concurrency=1)(consume)
+
+    agent_for(KIND_METER, settings.topic_readings)
+    agent_for(KIND_TICKET, settings.topic_sales)
+
+    @app.timer(interval=1.0, name="anomstream.housekeeping")
+    async def housekeeping() -> None:
+        runtime = app.runtime
+        if not runtime.ready.is_set():
+            return
+        progress.forget_revoked(app.consumer.assignment())
+        status = {
+            kind: await progress.status(app.consumer, topic) for kind, topic in inputs.items()
+        }
+        await retry_forever(
+            "housekeeping",
+            partial(runtime.processor.tick, status=status),
+            metrics=runtime.metrics,
+        )
+        _observe_lag(app, runtime.metrics)
+
+    @app.timer(interval=5.0, name="anomstream.models")
+    async def model_pointers() -> None:
+        # a rollback made with `anomstream models --rollback` on a shared model dir
+        if app.runtime.ready.is_set():
+            await app.runtime.models.poll()
+
+    register_views(app)
+    return app
+
+
+def _observe_lag(app: faust.App, metrics: WorkerMetrics) -> None:
+    consumer = app.consumer
+    metrics.consumer_lag.clear()  # partitions lost in a rebalance are another worker's now
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        # faust keeps no public accessor for the committed offset
+        committed = consumer._committed_offset.get(tp)  # type: ignore[attr-defined]
+        if highwater is not None:
+            lag = max(0, highwater - (committed or 0))
+            metrics.consumer_lag.labels(topic=tp.topic, partition=str(tp.partition)).set(lag)

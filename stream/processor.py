@@ -1,0 +1,374 @@
+"""The worker's hot path, one micro-batch at a time, with no Faust in it.
+
+For a batch of raw Kafka records of one kind::
+
+    decode + validate ─► rejected ─────────────────────────────► dead-letters
+          │
+          ▼
+    group by window ─► store.apply (one Lua call per shard) ─► claims (complete / changed)
+          │                                    └─ retired windows ─► dead-letters
+          ▼
+    watermark advance ─► store.claim_due ─► claims (deadline passed)
+          ▼
+    load ─► score (one batched call per kind) ─► build outputs ─► store.commit (outbox)
+          ▼
+    produce (acks=all) ─► store.published
+
+The caller acknowledges the batch's offsets only after ``process`` returns:
+every Redis write and every output of the batch is then durable. A crash at
+any point leaves either unacknowledged input (redelivered; updates are
+idempotent) or claims and outboxes that :meth:`WindowProcessor.tick` of any
+worker recovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+import numpy as np
+import structlog
+
+from core.days import DayLayout, day_layout, local_day
+from core.scoring.base import Scorer
+from schemas import DeadLetter, DeadLetterError, InvalidMessage, MeterReading, TicketSale
+from schemas.decode import decode_reading, decode_sale
+from schemas.settings import Settings
+from stream.day_windows import to_day_windows
+from stream.metrics import WorkerMetrics
+from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, build_outputs
+from stream.watermark import watermark as compute_watermark
+from stream.windows.base import (
+    Claim,
+    Commit,
+    MeterSlot,
+    Outbox,
+    SaleSlot,
+    UpdateOutcome,
+    WindowBatch,
+    WindowKey,
+    WindowStore,
+)
+
+__all__ = ["Publisher", "RawRecord", "ScorerSource", "WindowProcessor"]
+
+log = structlog.get_logger(__name__)
+
+# A partition whose owner has not reported for this long holds the watermark
+# (its worker may be dead): three housekeeping ticks plus slack.
+REPORT_TTL_SECONDS = 5.0
+
+KIND_METER = "meter"
+KIND_TICKET = "ticket"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """A Kafka record as consumed: bytes, not yet trusted."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+class Publisher(Protocol):
+    async def publish(self, messages: Sequence[tuple[str, bytes | None, bytes]]) -> None:
+        """Produce ``(topic, key, value)`` messages; return once all are acknowledged."""
+        ...
+
+
+class ScorerSource(Protocol):
+    def scorer(self, kind: str) -> Scorer:
+        """The scorer to use now for ``kind`` (swapped by model updates)."""
+        ...
+
+
+@dataclass(slots=True)
+class BatchReport:
+    records: int = 0
+    accepted: int = 0
+    dead_letters: int = 0
+    scored: int = 0
+    alerts: int = 0
+
+
+@dataclass(slots=True)
+class _Pending:
+    batch: WindowBatch
+    records: list[RawRecord] = field(default_factory=list)
+
+
+class WindowProcessor:
+    """Turns batches of raw records into window state, verdicts and outputs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: WindowStore,
+        scorers: ScorerSource,
+        publisher: Publisher,
+        metrics: WorkerMetrics,
+        *,
+        history_days: int = 28,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.scorers = scorers
+        self.publisher = publisher
+        self.metrics = metrics
+        self.lease_seconds = settings.claim_lease_seconds
+        self.history_days = history_days
+        self.watermark_idle_seconds = settings.watermark_idle_seconds
+        self._clock = clock
+        self._topic_of_role = {
+            ROLE_SCORES: settings.topic_scores,
+            ROLE_ANOMALIES: settings.topic_anomalies,
+        }
+        self._watermarks: dict[str, float] = {}
+        # input partitions per kind (from the broker at start; settings until then)
+        self.partitions: dict[str, int] = {}
+        self._lock = asyncio.Lock()  # one scoring round at a time per worker
+
+    # --- the batch path -------------------------------------------------------
+
+    async def process(
+        self, kind: str, records: Sequence[RawRecord], status: Mapping[int, bool] | None = None
+    ) -> BatchReport:
+        """Process one batch. ``status``: for the batch's partitions, whether the
+        consumer had read everything after it (see :mod:`stream.watermark`)."""
+        report = BatchReport(records=len(records))
+        dead: list[DeadLetter] = []
+        pending, partition_times = self._group(kind, records, dead)
+        if records:
+            self.metrics.events_in.labels(topic=records[0].topic).inc(len(records))
+        claims: list[Claim] = []
+        if pending:
+            outcomes = await self.store.apply(
+                [p.batch for p in pending.values()], self.lease_seconds
+            )
+            for key, (outcome, claim) in outcomes.items():
+                if outcome is UpdateOutcome.LATE:
+                    dead += [self._too_late(r, key) for r in pending[key].records]
+                elif claim is not None:
+                    claims.append(claim)
+            await self.store.advance_watermark(kind, partition_times, status)
+        known = self._watermarks.get(kind, -math.inf)
+        late_opened = any(p.batch.deadline <= known for p in pending.values())
+        claims += await self._claim_due(kind, force=late_opened)
+        async with self._lock:
+            report.scored, report.alerts = await self._score(claims)
+        await self._dead_letter(dead)
+        report.dead_letters = len(dead)
+        report.accepted = len(records) - len(dead)
+        return report
+
+    def _group(
+        self, kind: str, records: Sequence[RawRecord], dead: list[DeadLetter]
+    ) -> tuple[dict[WindowKey, _Pending], dict[int, float]]:
+        grace = self.settings.window_grace_seconds
+        lateness = self.settings.window_lateness_seconds
+        timezone = self.settings.timezone
+        pending: dict[WindowKey, _Pending] = {}
+        partition_times: dict[int, float] = {}
+        decode = decode_reading if kind == KIND_METER else decode_sale
+        for record in records:
+            try:
+                message = decode(record.value)
+            except InvalidMessage as exc:
+                dead.append(self._invalid(record, exc))
+                continue
+            entity = message.meter_id if isinstance(message, MeterReading) else message.event_id
+            day = local_day(message.ts, timezone)
+            layout = day_layout(day, timezone)
+            key = WindowKey(kind, day, entity)
+            item = pending.get(key)
+            if item is None:
+                deadline = layout.end.timestamp() + grace
+                item = pending[key] = _Pending(
+                    WindowBatch(key, layout.n_slots, deadline, deadline + lateness)
+                )
+            slot = layout.real_slot(message.ts)
+            if isinstance(message, MeterReading):
+                item.batch.meter.append(MeterSlot(slot, message.kwh, message.temperature_c))
+            else:
+                assert isinstance(message, TicketSale)
+                item.batch.sales.append(SaleSlot(message.sale_id, slot, message.amount))
+            item.records.append(record)
+            event_time = message.ts.timestamp()
+            if event_time > partition_times.get(record.partition, -math.inf):
+                partition_times[record.partition] = event_time
+        return pending, partition_times
+
+    async def _claim_due(self, kind: str, *, force: bool = False) -> list[Claim]:
+        """Claim windows the watermark has passed: when it rose, or when ``force``
+        (a window may open after the watermark already passed its deadline)."""
+        marks = await self.store.partition_marks(kind)
+        watermark = compute_watermark(
+            marks,
+            self.partitions.get(kind, self.settings.topic_partitions),
+            now=self._clock(),
+            idle_s=self.watermark_idle_seconds,
+            report_ttl_s=REPORT_TTL_SECONDS,
+        )
+        if watermark is None or (not force and watermark <= self._watermarks.get(kind, -math.inf)):
+            return []
+        self._watermarks[kind] = max(watermark, self._watermarks.get(kind, -math.inf))
+        self.metrics.watermark.labels(kind=kind).set(watermark)
+        return await self.store.claim_due(kind, watermark, self.lease_seconds, limit=10_000)
+
+    # --- scoring --------------------------------------------------------------
+
+    async def _score(self, claims: list[Claim]) -> tuple[int, int]:
+        scored = alerts = 0
+        while claims:
+            started = time.perf_counter()
+            contents = await self.store.load(claims, self.history_days)
+            by_kind: dict[str, list[int]] = defaultdict(list)
+            for i, c in enumerate(contents):
+                by_kind[c.claim.key.kind].append(i)
+            commits: list[Commit] = []
+            detected_at = datetime.fromtimestamp(self._clock(), UTC)
+            for kind, indexes in by_kind.items():
+                scorer = self.scorers.scorer(kind)
+                mapped = to_day_windows(
+                    [contents[i] for i in indexes], self.settings.timezone, self.history_days
+                )
+                windows = [window for window, _ in mapped]
+                layouts = [layout for _, layout in mapped]
+                verdicts = scorer.score(windows)
+                for i, verdict, window, layout in zip(
+                    indexes, verdicts, windows, layouts, strict=True
+                ):
+                    claim = contents[i].claim
+                    built = build_outputs(
+                        claim,
+                        layout,
+                        window.values,
+                        verdict,
+                        detected_at=detected_at,
+                        temperature_c=window.temperature_c,
+                    )
+                    commits.append(
+                        Commit(
+                            claim=claim,
+                            outbox=Outbox(claim.key, built.messages, claim.revision),
+                            model_values=window.values,
+                            alert_active=built.alert_active,
+                            alert_published=built.alert_published,
+                            retire_at=self._retire_at(layout),
+                        )
+                    )
+            for commit in commits:
+                how = "incomplete" if np.isnan(commit.model_values).any() else "complete"
+                self.metrics.windows_closed.labels(kind=commit.claim.key.kind, how=how).inc()
+            outboxes, claims = await self.store.commit(
+                commits, self.lease_seconds, self.history_days
+            )
+            await self._publish(outboxes)
+            elapsed = time.perf_counter() - started
+            for kind in by_kind:
+                self.metrics.scoring_seconds.labels(kind=kind).observe(elapsed)
+            scored += len(outboxes)
+            alerts += sum(
+                1 for o in outboxes for role, _, _ in o.messages if role == ROLE_ANOMALIES
+            )
+        return scored, alerts
+
+    def _retire_at(self, layout: DayLayout) -> float:
+        return (
+            layout.end.timestamp()
+            + self.settings.window_grace_seconds
+            + self.settings.window_lateness_seconds
+        )
+
+    async def _publish(self, outboxes: Sequence[Outbox]) -> None:
+        if not outboxes:
+            return
+        messages = [
+            (self._topic_of_role[role], key, value)
+            for outbox in outboxes
+            for role, key, value in outbox.messages
+        ]
+        await self.publisher.publish(messages)
+        await self.store.published(outboxes)
+        for outbox in outboxes:
+            kind = outbox.key.kind
+            for role, _, value in outbox.messages:
+                if role == ROLE_SCORES:
+                    self.metrics.windows_scored.labels(kind=kind).inc()
+                else:
+                    self.metrics.count_alert(kind, value)
+
+    # --- housekeeping (a timer calls this on every worker) --------------------
+
+    async def tick(
+        self,
+        kinds: Sequence[str] = (KIND_METER, KIND_TICKET),
+        status: Mapping[str, Mapping[int, bool]] | None = None,
+    ) -> None:
+        """Report the assigned partitions (``status``: kind -> partition -> caught up),
+        close windows the watermark has passed (also when input went quiet),
+        recover dead workers' claims and outboxes, retire final windows."""
+        for kind in kinds:
+            if status and status.get(kind):
+                await self.store.advance_watermark(kind, {}, status[kind])
+            claims = await self._claim_due(kind, force=True)
+            recovered, outboxes = await self.store.recover(kind, self.lease_seconds, limit=1000)
+            if recovered or outboxes:
+                log.warning(
+                    "recovering windows of a stopped worker",
+                    kind=kind,
+                    claims=len(recovered),
+                    outboxes=len(outboxes),
+                )
+            async with self._lock:
+                await self._publish(outboxes)
+                await self._score(claims + recovered)
+            watermark = self._watermarks.get(kind)
+            if watermark is not None:
+                await self.store.retire(kind, watermark, limit=1000)
+            self.metrics.open_windows.labels(kind=kind).set(await self.store.open_windows(kind))
+
+    # --- dead letters -----------------------------------------------------------
+
+    def _invalid(self, record: RawRecord, error: InvalidMessage) -> DeadLetter:
+        return self._dead(
+            record, DeadLetterError(type=error.type, message=error.message, field=error.field)
+        )
+
+    def _too_late(self, record: RawRecord, key: WindowKey) -> DeadLetter:
+        message = (
+            f"ts: day {key.day.isoformat()} of {key.entity_id} is final "
+            "(past the grace period and the allowed lateness)"
+        )
+        return self._dead(record, DeadLetterError(type="too_late", message=message, field="ts"))
+
+    def _dead(self, record: RawRecord, error: DeadLetterError) -> DeadLetter:
+        return DeadLetter.from_raw(
+            source_topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            error=error,
+            received_at=datetime.fromtimestamp(self._clock(), UTC),
+        )
+
+    async def _dead_letter(self, dead: Sequence[DeadLetter]) -> None:
+        if not dead:
+            return
+        topic = self.settings.topic_dead_letters
+        await self.publisher.publish(
+            [(topic, d.key.encode() if d.key else None, d.model_dump_json().encode()) for d in dead]
+        )
+        for d in dead:
+            self.metrics.dead_letters.labels(reason=d.error.type).inc()

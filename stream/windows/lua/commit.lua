@@ -1,0 +1,47 @@
+-- Commit verdicts of one shard's claimed windows, with their outboxes.
+-- KEYS[1] inflight index, KEYS[2] retire index, KEYS[3..] window hashes.
+-- ARGV: history_key_prefix, now_ms, lease_ms, token_prefix, history_days, then per window:
+--   member, entity_id, day, token, revision, alert_revision, alert_active, retire_at,
+--   outbox, history_value
+-- A commit whose token no longer matches (the lease expired and another worker
+-- re-claimed) is refused: only one verdict per revision is ever published.
+-- Returns per window {status, token}: status 'ok' | 'lost' | 'reclaimed'
+-- ('reclaimed': values changed while scoring; score again under the new token).
+local now = tonumber(ARGV[2])
+local lease_until = now + tonumber(ARGV[3])
+local keep = tonumber(ARGV[5])
+local results = {}
+local a = 6
+local w = 0
+while a <= #ARGV do
+  w = w + 1
+  local key = KEYS[2 + w]
+  local member, entity, day, token = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local h = redis.call('HMGET', key, 'st', 'tok', 'dirty')
+  if h[1] ~= 'c' or h[2] ~= token then
+    results[w] = {'lost', ''}
+  else
+    redis.call('HSET', key, 'st', 's', 'rev', ARGV[a + 4], 'arev', ARGV[a + 5], 'act', ARGV[a + 6],
+      'ob', ARGV[a + 8], 'obrev', ARGV[a + 4])
+    redis.call('HDEL', key, 'tok', 'lease', 'dirty')
+    redis.call('ZADD', KEYS[2], ARGV[a + 7], member)
+    -- until Kafka acknowledges the outbox, the inflight index lets anyone re-publish it
+    redis.call('ZADD', KEYS[1], lease_until, member)
+    local hist = ARGV[1] .. entity
+    redis.call('HSET', hist, day, ARGV[a + 9])
+    if redis.call('HLEN', hist) > keep then
+      local days = redis.call('HKEYS', hist)
+      table.sort(days)
+      for i = 1, #days - keep do redis.call('HDEL', hist, days[i]) end
+    end
+    if h[3] then
+      local new_token = ARGV[4] .. w
+      redis.call('HSET', key, 'st', 'c', 'tok', new_token, 'lease', lease_until)
+      results[w] = {'reclaimed', new_token}
+    else
+      results[w] = {'ok', ''}
+    end
+  end
+  a = a + 10
+end
+return results

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.calibration import Threshold, ThresholdMethod, calibrate, score_summary
+
+
+def test_quantile_threshold_gives_the_target_false_alarm_rate() -> None:
+    scores = np.random.default_rng(0).lognormal(size=20_000)
+    threshold = calibrate(scores, target_rate=0.01)
+    assert threshold.method is ThresholdMethod.QUANTILE
+    assert threshold.value in scores  # an actual held-out score
+    assert threshold.observed_rate == pytest.approx(0.01, abs=0.001)
+    fresh = np.random.default_rng(1).lognormal(size=20_000)
+    assert (fresh >= threshold.value).mean() == pytest.approx(0.01, abs=0.003)
+
+
+def test_few_windows_give_the_largest_score_and_say_so() -> None:
+    threshold = calibrate([0.1, 0.5, 0.2], target_rate=0.01)
+    assert threshold.value == 0.5
+    assert threshold.observed_rate == pytest.approx(1 / 3)
+
+
+def test_mean_plus_k_sigma() -> None:
+    scores = np.array([1.0, 2.0, 3.0, 4.0])
+    threshold = calibrate(scores, "mean_std", k=2.5)
+    assert threshold.value == pytest.approx(2.5 + 2.5 * scores.std())
+    assert (threshold.k, threshold.target_rate) == (2.5, None)
+
+
+def test_all_zero_scores_still_give_a_positive_threshold() -> None:
+    assert calibrate(np.zeros(10)).value > 0
+
+
+@pytest.mark.parametrize("scores", [[], [1.0, float("nan")], [float("inf")]])
+def test_bad_scores_are_refused(scores: list[float]) -> None:
+    with pytest.raises(ValueError, match="scores"):
+        calibrate(scores)
+
+
+def test_round_trip_and_summary() -> None:
+    threshold = calibrate(np.arange(100.0), target_rate=0.05)
+    assert Threshold.from_dict(threshold.to_dict()) == threshold
+    with pytest.raises(ValueError, match="positive"):
+        Threshold.from_dict({**threshold.to_dict(), "value": -1.0})
+    summary = score_summary(np.arange(101.0))
+    assert summary["p50"] == 50.0
+    assert summary["max"] == 100.0
+    assert summary["n"] == 101
