@@ -153,7 +153,7 @@ async def test_alerts_page_shows_every_alert_with_its_chart(
         worker.stop()
 
 
-def _alert(entity: str, revision: int) -> Alert:
+def _alert(entity: str, revision: int, *, later_seconds: float = 0.0) -> Alert:
     start = datetime(2013, 3, 30, tzinfo=UTC)
     return Alert(
         alert_id=f"id-{entity}",
@@ -173,7 +173,7 @@ def _alert(entity: str, revision: int) -> Alert:
         expected=[0.2] * 48,
         slots=[],
         missing_slots=[],
-        detected_at=datetime.now(UTC) + timedelta(seconds=revision),
+        detected_at=datetime.now(UTC) + timedelta(seconds=revision + later_seconds),
     )
 
 
@@ -198,7 +198,8 @@ async def test_feed_reads_the_recent_past_then_follows(settings: Settings) -> No
         held = {a.entity_id: a.revision for a in recent.newest_first()}
         assert held == {"B": 0, "C": 0, "D": 1}  # A lies before the backfill
 
-        await send(_alert("E", 0), 2)
+        # detected after D's revision 1 (which is stamped a second ahead)
+        await send(_alert("E", 0, later_seconds=5), 2)
         await _until(lambda: len(recent) == 4)
         assert recent.newest_first()[0].entity_id == "E"
     finally:
