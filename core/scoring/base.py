@@ -105,10 +105,12 @@ class Verdict:
         return severity_for(self.score, self.threshold)
 
     def top_slots(
-        self, limit: int = 5, share: float = 0.8, eligible: npt.NDArray[np.bool_] | None = None
+        self, limit: int = 12, share: float = 0.9, eligible: npt.NDArray[np.bool_] | None = None
     ) -> list[int]:
         """Model slots that explain the score, largest contribution first:
         at most ``limit``, stopping once ``share`` of the score is covered.
+        Twelve half hours name a whole unusual block (a night-time load of four
+        hours is eight) without listing a day that is off everywhere.
         Slots not ``eligible`` (a half hour skipped by DST) are never named."""
         contributions = self.contributions
         if eligible is not None:

@@ -261,11 +261,25 @@ def test_slots_are_ordered_by_contribution_with_true_start_times() -> None:
     assert alert.slots == score.slots
 
 
-def test_slots_stop_at_five() -> None:
+def test_slots_stop_at_twelve() -> None:
     contributions = np.zeros(MODEL_SLOTS)
-    contributions[:10] = np.arange(10, 0, -1)
+    contributions[:20] = np.arange(20, 0, -1)
     score, _ = decoded(build(claim(), verdict(contributions)))
-    assert [s.index for s in score.slots] == [0, 1, 2, 3, 4]
+    assert [s.index for s in score.slots] == list(range(12))
+
+
+def test_slots_stop_once_nine_tenths_are_named() -> None:
+    contributions = np.zeros(MODEL_SLOTS)
+    contributions[:10] = np.arange(10, 0, -1)  # 10 + 9 + ... + 3 = 52 >= 0.9 * 55
+    score, _ = decoded(build(claim(), verdict(contributions)))
+    assert [s.index for s in score.slots] == list(range(8))
+
+
+def test_a_night_block_is_named_whole() -> None:
+    contributions = np.full(MODEL_SLOTS, 0.001)
+    contributions[2:10] = 1.0  # 01:00-05:00
+    score, _ = decoded(build(claim(), verdict(contributions)))
+    assert sorted(s.index for s in score.slots) == list(range(2, 10))
 
 
 def test_skipped_dst_slots_are_never_named() -> None:
@@ -273,7 +287,7 @@ def test_skipped_dst_slots_are_never_named() -> None:
     built = build(claim(SPRING), loud({2: 3.0, 3: 2.0, 4: 4.0, 5: 1.0}))
     score, alert = decoded(built)
     assert alert is not None
-    assert [s.index for s in score.slots] == [4, 5]  # 80 % of what can be named
+    assert [s.index for s in score.slots] == [4, 5]  # 90 % of what can be named
     assert score.slots[0].start.isoformat() == "2013-03-31T02:00:00+01:00"
     assert score.missing_slots == []
     assert score.window_start == datetime(2013, 3, 31, tzinfo=UTC)
