@@ -18,7 +18,7 @@ message is re-parsed (:mod:`schemas._duplicates`).
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import orjson
 from pydantic import Field, TypeAdapter, ValidationError
@@ -38,6 +38,8 @@ from schemas.inputs import MAX_BATCH_READINGS, MeterReading, MeterReadingBatch, 
 __all__ = [
     "MAX_BATCH_PAYLOAD_BYTES",
     "MAX_PAYLOAD_BYTES",
+    "ItemError",
+    "decode_meter_items",
     "decode_meter_message",
     "decode_reading",
     "decode_reading_batch",
@@ -61,6 +63,15 @@ _READING_STRINGS: Final = string_fields(MeterReading)
 _SALE_STRINGS: Final = string_fields(TicketSale)
 
 _READINGS: Final = TypeAdapter(list[MeterReading])
+
+
+class ItemError(NamedTuple):
+    """One invalid reading of a bulk message: its position, its JSON (with the
+    message's meter id, so it can be fixed and resent as a single reading)."""
+
+    position: int
+    value: bytes
+    error: InvalidMessage
 
 
 class _BatchEnvelope(Message):
@@ -129,6 +140,41 @@ def decode_meter_message(raw: bytes | None) -> list[MeterReading]:
         if isinstance(parsed, dict) and "readings" in parsed:
             return _batch(data, parsed)
     return [decode_reading(data)]
+
+
+def decode_meter_items(raw: bytes | None) -> tuple[list[MeterReading], list[ItemError]]:
+    """Either form, with a bulk message's bad readings reported one by one.
+
+    What the worker uses: a bulk message whose envelope is invalid (not JSON,
+    no meter id, too many readings, a repeated key) raises like
+    :func:`decode_meter_message`; otherwise its valid readings are returned
+    and each invalid one comes back as an :class:`ItemError`, so one bad
+    reading does not cost the other 999.
+    """
+    data = _sized(raw, MAX_BATCH_PAYLOAD_BYTES)
+    if b'"readings"' not in data:
+        return [decode_reading(data)], []
+    try:
+        parsed = _parse(data)
+    except InvalidMessage:
+        parsed = None
+    if not (isinstance(parsed, dict) and "readings" in parsed):
+        return [decode_reading(data)], []
+    try:
+        return _batch(data, parsed), []
+    except InvalidMessage as whole:
+        if whole.field is None or not whole.field.startswith("readings."):
+            raise
+    # a reading is invalid (the envelope is fine): validate them one at a time
+    readings: list[MeterReading] = []
+    errors: list[ItemError] = []
+    for index, item in enumerate(parsed["readings"]):
+        try:
+            readings.append(MeterReading.model_validate(item))
+        except ValidationError as exc:
+            invalid = InvalidMessage.from_validation_error(exc, prefix=("readings", index))
+            errors.append(ItemError(index, orjson.dumps(item), invalid))
+    return readings, errors
 
 
 # --- helpers ------------------------------------------------------------------

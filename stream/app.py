@@ -29,6 +29,7 @@ from stream.partitions import InputProgress
 from stream.processor import KIND_METER, KIND_TICKET, RawRecord, WindowProcessor
 from stream.publisher import KafkaPublisher
 from stream.recent_alerts import AlertFeed, RecentAlerts
+from stream.redis_calls import count_round_trips
 from stream.retry import retry_forever
 from stream.scorers import ScorerSwitch
 from stream.web import register_views
@@ -47,6 +48,7 @@ class Runtime:
         self.scorers = scorers
         self.metrics = metrics
         self.redis: Redis = redis_client(settings)
+        count_round_trips(self.redis, metrics.redis_round_trips)
         self.store = RedisWindowStore(self.redis, settings.key_prefix, settings.redis_shards)
         self.models = ModelWatcher(settings, scorers, metrics)
         self.recent_alerts = RecentAlerts()  # for the /alerts page

@@ -60,6 +60,11 @@ class WorkerMetrics:
             ["kind"],
             registry=r,
         )
+        self.redis_round_trips = Counter(
+            "anomstream_redis_round_trips",
+            "Redis round trips (a command or a whole pipeline), see stream.redis_calls",
+            registry=r,
+        )
         self.redis_retries = Counter(
             "anomstream_redis_retries",
             "Batches retried after a Redis or Kafka error",

@@ -28,30 +28,29 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
 import numpy as np
 import structlog
 
-from core.days import DayLayout, day_layout, local_day
+from core.days import DayLayout
 from core.scoring.base import Scorer
-from schemas import DeadLetter, DeadLetterError, InvalidMessage, MeterReading, TicketSale
-from schemas.decode import decode_reading, decode_sale
+from schemas import DeadLetter, DeadLetterError, InvalidMessage
+from schemas.decode import ItemError
 from schemas.settings import Settings
 from stream.day_windows import to_day_windows
+from stream.grouping import group_records
 from stream.metrics import WorkerMetrics
 from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, build_outputs
+from stream.records import RawRecord
 from stream.watermark import watermark as compute_watermark
 from stream.windows.base import (
     Claim,
     Commit,
-    MeterSlot,
     Outbox,
-    SaleSlot,
     UpdateOutcome,
-    WindowBatch,
     WindowKey,
     WindowStore,
 )
@@ -66,17 +65,6 @@ REPORT_TTL_SECONDS = 5.0
 
 KIND_METER = "meter"
 KIND_TICKET = "ticket"
-
-
-@dataclass(frozen=True, slots=True)
-class RawRecord:
-    """A Kafka record as consumed: bytes, not yet trusted."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
 
 
 class Publisher(Protocol):
@@ -98,12 +86,6 @@ class BatchReport:
     dead_letters: int = 0
     scored: int = 0
     alerts: int = 0
-
-
-@dataclass(slots=True)
-class _Pending:
-    batch: WindowBatch
-    records: list[RawRecord] = field(default_factory=list)
 
 
 class WindowProcessor:
@@ -146,8 +128,17 @@ class WindowProcessor:
         """Process one batch. ``status``: for the batch's partitions, whether the
         consumer had read everything after it (see :mod:`stream.watermark`)."""
         report = BatchReport(records=len(records))
-        dead: list[DeadLetter] = []
-        pending, partition_times = self._group(kind, records, dead)
+        settings = self.settings
+        grouped = group_records(
+            kind,
+            records,
+            settings.timezone,
+            settings.window_grace_seconds,
+            settings.window_lateness_seconds,
+        )
+        pending, partition_times = grouped.pending, grouped.partition_times
+        dead = [self._invalid(record, exc) for record, exc in grouped.invalid]
+        dead += [self._invalid_item(record, item) for record, item in grouped.invalid_items]
         if records:
             self.metrics.events_in.labels(topic=records[0].topic).inc(len(records))
         claims: list[Claim] = []
@@ -170,43 +161,6 @@ class WindowProcessor:
         report.dead_letters = len(dead)
         report.accepted = len(records) - len(dead)
         return report
-
-    def _group(
-        self, kind: str, records: Sequence[RawRecord], dead: list[DeadLetter]
-    ) -> tuple[dict[WindowKey, _Pending], dict[int, float]]:
-        grace = self.settings.window_grace_seconds
-        lateness = self.settings.window_lateness_seconds
-        timezone = self.settings.timezone
-        pending: dict[WindowKey, _Pending] = {}
-        partition_times: dict[int, float] = {}
-        decode = decode_reading if kind == KIND_METER else decode_sale
-        for record in records:
-            try:
-                message = decode(record.value)
-            except InvalidMessage as exc:
-                dead.append(self._invalid(record, exc))
-                continue
-            entity = message.meter_id if isinstance(message, MeterReading) else message.event_id
-            day = local_day(message.ts, timezone)
-            layout = day_layout(day, timezone)
-            key = WindowKey(kind, day, entity)
-            item = pending.get(key)
-            if item is None:
-                deadline = layout.end.timestamp() + grace
-                item = pending[key] = _Pending(
-                    WindowBatch(key, layout.n_slots, deadline, deadline + lateness)
-                )
-            slot = layout.real_slot(message.ts)
-            if isinstance(message, MeterReading):
-                item.batch.meter.append(MeterSlot(slot, message.kwh, message.temperature_c))
-            else:
-                assert isinstance(message, TicketSale)
-                item.batch.sales.append(SaleSlot(message.sale_id, slot, message.amount))
-            item.records.append(record)
-            event_time = message.ts.timestamp()
-            if event_time > partition_times.get(record.partition, -math.inf):
-                partition_times[record.partition] = event_time
-        return pending, partition_times
 
     async def _claim_due(self, kind: str, *, force: bool = False) -> list[Claim]:
         """Claim windows the watermark has passed: when it rose, or when ``force``
@@ -343,6 +297,14 @@ class WindowProcessor:
     def _invalid(self, record: RawRecord, error: InvalidMessage) -> DeadLetter:
         return self._dead(
             record, DeadLetterError(type=error.type, message=error.message, field=error.field)
+        )
+
+    def _invalid_item(self, record: RawRecord, item: ItemError) -> DeadLetter:
+        """One bad reading of a bulk message: its own JSON, the bulk record's coordinates."""
+        error = item.error
+        return self._dead(
+            replace(record, value=item.value),
+            DeadLetterError(type=error.type, message=error.message, field=error.field),
         )
 
     def _too_late(self, record: RawRecord, key: WindowKey) -> DeadLetter:
