@@ -90,6 +90,11 @@ class WindowBatch:
     retire_at: float  # event time after which it can no longer change
     meter: list[MeterSlot] = field(default_factory=list)
     sales: list[SaleSlot] = field(default_factory=list)
+    # input partition -> highest offset among these updates. The window keeps
+    # the highest it took per partition, also once retired: records of a
+    # partition are read in order, so a reading for a final day at or below
+    # that offset was taken before (a redelivery: unchanged, no dead letter).
+    offsets: dict[int, int] = field(default_factory=dict)
 
 
 class UpdateOutcome(StrEnum):
@@ -97,7 +102,7 @@ class UpdateOutcome(StrEnum):
     CLAIMED = "claimed"  # complete, or a scored window changed: score it now
     UNCHANGED = "unchanged"  # a redelivery: nothing new
     BUSY = "busy"  # another worker is scoring it; it will re-score after its commit
-    LATE = "late"  # the window was retired: the update is refused
+    LATE = "late"  # the window was retired: the update is refused (unless a redelivery)
 
 
 @dataclass(frozen=True, slots=True)

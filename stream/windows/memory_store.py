@@ -5,9 +5,9 @@ runs to completion without awaiting, so under asyncio every call is as atomic
 as a Lua script; the store is not thread-safe. It mirrors the scripts in
 ``lua/`` rule for rule (the contract tests hold both to that), with two
 deliberate differences of scale: the whole store is one shard, so ``limit``
-bounds a call rather than each shard's part of it; and a tombstone is a shared
-sentinel that never expires (no revisions kept: nothing reads them), so a
-retired day costs only its dict entry. Ticket sums are added in double
+bounds a call rather than each shard's part of it; and a tombstone never
+expires and keeps only the input offsets the window took (no revisions:
+nothing reads them). Ticket sums are added in double
 precision where Redis' HINCRBYFLOAT uses long double: equal to ~1e-15.
 
 The wall clock (leases, partition idleness) is injected, so a test expires a
@@ -98,9 +98,24 @@ class _Window:
     lease_until: float = 0.0
     dirty: bool = False  # changed while claimed: re-claim after the commit
     outbox: Outbox | None = None  # committed, not yet acknowledged
+    offsets: dict[int, int] = field(default_factory=dict)  # partition -> highest taken
 
 
-_TOMBSTONE = _Window(0, _RETIRED)  # shared by every retired window; never mutated
+_EMPTY = _Window(0, _RETIRED)  # what a window that is gone loads as; never mutated
+
+
+def _take(taken: dict[int, int], offsets: Mapping[int, int]) -> None:
+    for partition, offset in offsets.items():
+        if offset > taken.get(partition, -1):
+            taken[partition] = offset
+
+
+def _retired_outcome(window: _Window, batch: WindowBatch) -> UpdateOutcome:
+    """A redelivery of what the window took is no change; anything else is late."""
+    taken = window.offsets
+    if batch.offsets and all(o <= taken.get(p, -1) for p, o in batch.offsets.items()):
+        return UpdateOutcome.UNCHANGED
+    return UpdateOutcome.LATE
 
 
 class MemoryWindowStore:
@@ -137,11 +152,12 @@ class MemoryWindowStore:
     def _apply(self, batch: WindowBatch, lease_until: float) -> tuple[UpdateOutcome, Claim | None]:
         key, is_meter = batch.key, batch.key.kind == "meter"
         window = self._windows.get(key)
-        if window is _TOMBSTONE:
-            return UpdateOutcome.LATE, None
+        if window is not None and window.state == _RETIRED:
+            return _retired_outcome(window, batch), None
         if window is None:
             window = self._windows[key] = _Window(batch.n_slots)
             self._open[key.kind].add(key, batch.deadline)
+        _take(window.offsets, batch.offsets)
         changed = False
         if is_meter:
             for m in batch.meter:  # last value wins; a redelivery is no change
@@ -181,7 +197,7 @@ class MemoryWindowStore:
         contents = []
         for claim in claims:
             window = self._windows.get(claim.key)
-            window = window or _TOMBSTONE  # gone: no slots, like an emptied hash
+            window = window or _EMPTY  # gone: no slots, like an emptied hash
             values = np.full(window.n_slots, np.nan)
             temperatures = np.full(window.n_slots, np.nan)
             for slot, text in window.values.items():
@@ -261,7 +277,8 @@ class MemoryWindowStore:
         for key in self._retire[kind].upto(watermark, limit):
             window = self._windows.get(key)
             if window is not None and window.state == _SCORED and window.outbox is None:
-                self._windows[key] = _TOMBSTONE  # values dropped, later updates refused
+                # values dropped, later updates refused (redeliveries known by offset)
+                self._windows[key] = _Window(0, _RETIRED, offsets=window.offsets)
                 self._retire[kind].discard(key)
                 retired += 1
             elif window is None or window.state not in (_CLAIMED, _SCORED):

@@ -121,7 +121,9 @@ class RedisWindowStore:
                 member = KeyLayout.member(key)
                 window_keys.append(shard_keys.window(member))
                 updates = batch.meter if kind == "meter" else batch.sales
-                argv += [member, batch.n_slots, batch.deadline, len(updates)]
+                argv += [member, batch.n_slots, batch.deadline, len(updates), len(batch.offsets)]
+                for partition, offset in batch.offsets.items():
+                    argv += [partition, offset]
                 if kind == "meter":
                     for m in batch.meter:
                         temp = "" if m.temperature_c is None else repr(m.temperature_c)

@@ -3,9 +3,13 @@
 -- (zset: member -> wall-clock ms when a claim or outbox must be recovered),
 -- KEYS[3..] the window hashes, in the order of the windows in ARGV.
 -- ARGV: now_ms, lease_ms, token_prefix, kind, then per window:
---   member, n_slots, deadline, n_updates, updates...
+--   member, n_slots, deadline, n_updates, n_offsets, offsets..., updates...
+--   offset: partition, highest input offset among the updates
 --   meter update: slot, kwh, temperature ("" = none)   -- last value wins
 --   ticket update: sale_id, slot, amount                 -- once per sale_id
+-- The window keeps the highest offset it took per partition ('p<partition>'),
+-- also as a tombstone: a partition is read in order, so updates at or below it
+-- for a retired window are a redelivery (unchanged), not a late reading.
 -- Returns per window {outcome, revision, alert_revision, alert_active, token}.
 local now = tonumber(ARGV[1])
 local lease_until = now + tonumber(ARGV[2])
@@ -18,16 +22,29 @@ while a <= #ARGV do
   w = w + 1
   local key = KEYS[2 + w]
   local member, n_slots, deadline, n_updates = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  a = a + 4
+  local offsets, n_offsets = a + 5, tonumber(ARGV[a + 4])
+  a = offsets + 2 * n_offsets
   local state = redis.call('HGET', key, 'st')
   if state == 'x' then
-    results[w] = {'late', -1, -1, 0, ''}
+    local taken = n_offsets > 0
+    for o = offsets, a - 1, 2 do
+      local before = redis.call('HGET', key, 'p' .. ARGV[o])
+      if not before or tonumber(ARGV[o + 1]) > tonumber(before) then taken = false end
+    end
+    results[w] = {taken and 'unchanged' or 'late', -1, -1, 0, ''}
     a = a + 3 * n_updates
   else
     if not state then
       redis.call('HSET', key, 'st', 'o', 'n', n_slots, 'c', 0, 'rev', -1, 'arev', -1, 'act', 0)
       redis.call('ZADD', KEYS[1], 'NX', deadline, member)
       state = 'o'
+    end
+    for o = offsets, a - 1, 2 do
+      local field = 'p' .. ARGV[o]
+      local before = redis.call('HGET', key, field)
+      if not before or tonumber(ARGV[o + 1]) > tonumber(before) then
+        redis.call('HSET', key, field, ARGV[o + 1])
+      end
     end
     local changed = false
     local added = 0

@@ -430,6 +430,23 @@ async def test_a_reading_for_a_retired_day_is_too_late(world: World) -> None:
     assert len(world.scores()) == 1  # no re-score of a final day
 
 
+async def test_a_redelivered_reading_of_a_day_retired_since_is_no_dead_letter(
+    world: World,
+) -> None:
+    # A fast replay retires days within seconds; a crash or rebalance then
+    # redelivers what came after the last commit, readings of retired days too.
+    first = world.readings.records(meter_day(METER, FIRST))
+    await world.processor.process("meter", first, {0: True})
+    await world.meter([reading(FIRST + timedelta(days=3), 3, 0, 0.2, "MAC000003")])
+    await world.tick()
+    report = await world.processor.process("meter", first, {0: True})  # the redelivery
+    assert report.dead_letters == 0
+    assert world.dead_letters() == []
+    assert len(world.scores()) == 1
+    new = await world.meter([reading(FIRST, 12, 0, 0.7)])  # a new record, really too late
+    assert new.dead_letters == 1
+
+
 async def test_a_day_within_its_lateness_is_still_re_scored(world: World) -> None:
     await world.meter(meter_day(METER, FIRST))
     await world.meter([reading(FIRST + timedelta(days=2), 1, 0, 0.2, "MAC000003")])

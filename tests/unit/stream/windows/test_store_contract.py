@@ -471,6 +471,34 @@ async def test_retire_leaves_a_tombstone_that_refuses_updates(store: WindowStore
     assert await store.claim_due("meter", commit.retire_at + 1, LEASE, 100) == []
 
 
+def at(batch: WindowBatch, **offsets: int) -> WindowBatch:
+    """``batch`` as read from input partitions: ``at(batch, p0=41)``."""
+    batch.offsets = {int(name[1:]): offset for name, offset in offsets.items()}
+    return batch
+
+
+async def test_a_tombstone_knows_a_redelivery_from_a_late_reading(store: WindowStore) -> None:
+    early = at(meter("M1", dict.fromkeys(range(24), 0.5)), p0=30, p2=7)
+    assert (await apply_one(store, early))[0] is UpdateOutcome.OPEN
+    rest = at(meter("M1", dict.fromkeys(range(24, 48), 0.5)), p0=41)
+    outcome, claim = await apply_one(store, rest)
+    assert outcome is UpdateOutcome.CLAIMED
+    assert claim is not None
+    commit = commit_of(claim)
+    await score(store, commit)
+    assert await store.retire("meter", commit.retire_at + 1, 100) == 1
+    # read again from an older committed offset: what the window took is no change
+    again = (UpdateOutcome.UNCHANGED, None)
+    assert await apply_one(store, at(meter("M1", {0: 0.5, 30: 0.5}), p0=41, p2=7)) == again
+    assert await apply_one(store, at(meter("M1", {3: 0.5}), p2=5)) == again
+    # a record it never took: past what it took of the partition, or another partition
+    late = (UpdateOutcome.LATE, None)
+    assert await apply_one(store, at(meter("M1", {3: 0.9}), p0=42)) == late
+    assert await apply_one(store, at(meter("M1", {3: 0.9}), p1=3)) == late
+    assert await apply_one(store, at(meter("M1", {3: 0.9}), p0=40, p1=3)) == late
+    assert await apply_one(store, meter("M1", {3: 0.9})) == late  # offsets unknown
+
+
 async def test_claimed_window_is_not_retired(store: WindowStore) -> None:
     claim = await claim_full(store, "M1")
     await score(store, commit_of(claim))
