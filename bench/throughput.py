@@ -22,7 +22,7 @@ from bench.children import (
     metric,
     worker_process,
 )
-from bench.kafka_io import end_offsets
+from bench.kafka_io import count_messages
 from bench.loop import run_async
 
 __all__ = ["WorkerRun", "baseline_rate", "worker_run"]
@@ -94,8 +94,8 @@ def worker_run(
         trips = metric(text, "anomstream_redis_round_trips_total")
     finally:
         worker.stop()
-    scores = run_async(end_offsets(bootstrap, settings.topic_scores))
-    alerts = run_async(end_offsets(bootstrap, settings.topic_anomalies))
+    scores = run_async(count_messages(bootstrap, settings.topic_scores))
+    alerts = run_async(count_messages(bootstrap, settings.topic_anomalies))
     readings = messages * readings_per_message
     return WorkerRun(
         events_per_s=records * readings_per_message / seconds,

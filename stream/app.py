@@ -1,11 +1,13 @@
-"""The Faust worker: consumer group, agents, timer and web, around the processor.
+"""The Faust worker: consumer group, batch handlers, timers and web, around the processor.
 
 Faust does what it is good at — group membership, partition assignment and
-rebalancing, offset commits, timers, the web server. Each agent hands whole
-micro-batches (``noack_take``) to :class:`~stream.processor.WindowProcessor`
-and acknowledges their offsets only after the batch is fully processed, so a
-crash or rebalance redelivers rather than loses. Agents run with concurrency 1
-(faust-streaming #606: higher concurrency can commit past in-flight events).
+rebalancing, offset commits, timers, the web server. Its consumer
+(:mod:`stream.fetch`) hands each input topic's fetched records over whole, one
+batch at a time, to :class:`~stream.processor.WindowProcessor`, and offsets
+become committable only after the batch is fully processed, so a crash or
+rebalance redelivers rather than loses. Faust's per-event stream path (the
+agents' ``take``/``noack_take``) costs ~100 µs per event and is bypassed for
+these topics; see docs/BENCHMARKS.md for the profile.
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from redis.asyncio import Redis
 from infra.kafka import ensure_topics, kafka_ssl_context
 from infra.redis import redis_client
 from schemas.settings import Settings
+from stream.fetch import BatchHandler, BatchTransport
 from stream.metrics import WorkerMetrics
 from stream.models import ModelWatcher
 from stream.partitions import InputProgress
-from stream.processor import KIND_METER, KIND_TICKET, RawRecord, WindowProcessor
+from stream.processor import KIND_METER, KIND_TICKET, WindowProcessor
 from stream.publisher import KafkaPublisher
 from stream.recent_alerts import AlertFeed, RecentAlerts
+from stream.records import RawRecord
 from stream.redis_calls import count_round_trips
 from stream.retry import retry_forever
 from stream.scorers import ScorerSwitch
@@ -126,7 +130,15 @@ def _topics(settings: Settings) -> dict[str, int]:
 
 
 class WorkerApp(faust.App):
+    """Faust app whose consumer hands the input topics over in whole batches."""
+
     runtime: Runtime
+    batch_handlers: dict[str, BatchHandler]
+    batch_max: int
+    batch_wait_s: float
+
+    def _new_transport(self) -> Any:
+        return BatchTransport(self.conf.broker_consumer, self, loop=self.loop)
 
     async def on_start(self) -> None:
         await super().on_start()
@@ -135,17 +147,6 @@ class WorkerApp(faust.App):
     async def on_stop(self) -> None:
         await self.runtime.stop()
         await super().on_stop()
-
-
-def _to_record(event: Any) -> RawRecord:
-    message = event.message
-    return RawRecord(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        key=message.key,
-        value=message.value,
-    )
 
 
 def create_app(
@@ -188,32 +189,27 @@ def create_app(
     progress = InputProgress()
     inputs = {KIND_METER: settings.topic_readings, KIND_TICKET: settings.topic_sales}
 
-    def agent_for(kind: str, topic_name: str) -> None:
-        topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
+    app.batch_handlers = {}
+    app.batch_max, app.batch_wait_s = settings.batch_max, settings.batch_wait_seconds
 
-        async def consume(stream: faust.StreamT[Any]) -> None:
+    def handler_for(kind: str, topic_name: str) -> None:
+        # subscribed through Faust's conductor; the records come whole (stream.fetch)
+        app.topics.add(app.topic(topic_name, key_serializer="raw", value_serializer="raw"))
+
+        async def handle(records: list[RawRecord]) -> None:
             runtime = app.runtime
             await runtime.ready.wait()
-            # noack_take is missing from faust's StreamT stubs
-            batches = stream.noack_take(  # type: ignore[attr-defined]
-                settings.batch_max, settings.batch_wait_seconds
+            status = progress.after_batch(app.consumer, records)
+            await retry_forever(
+                f"{kind} batch",
+                partial(runtime.processor.process, kind, records, status),
+                metrics=runtime.metrics,
             )
-            async for events in batches:
-                records = [_to_record(e) for e in events]
-                status = progress.after_batch(app.consumer, records)
-                await retry_forever(
-                    f"{kind} batch",
-                    partial(runtime.processor.process, kind, records, status),
-                    metrics=runtime.metrics,
-                )
-                for event in events:
-                    await stream.ack(event)
 
-        consume.__name__ = f"{kind}_agent"
-        app.agent(topic, name=f"anomstream.{kind}", concurrency=1)(consume)
+        app.batch_handlers[topic_name] = handle
 
-    agent_for(KIND_METER, settings.topic_readings)
-    agent_for(KIND_TICKET, settings.topic_sales)
+    handler_for(KIND_METER, settings.topic_readings)
+    handler_for(KIND_TICKET, settings.topic_sales)
 
     @app.timer(interval=1.0, name="anomstream.housekeeping")
     async def housekeeping() -> None:

@@ -39,6 +39,9 @@ _TOMBSTONE_TTL_S = 30 * 86400
 _SCRIPTS = ("apply", "claim_due", "commit", "published", "recover", "retire", "watermark")
 
 
+_OUTCOMES = {o.value.encode(): o for o in UpdateOutcome}  # by the script's reply
+
+
 def _load_script(redis: Redis, name: str) -> AsyncScript:
     source = resources.files("stream.windows").joinpath(f"lua/{name}.lua").read_text()
     return redis.register_script(source)
@@ -120,14 +123,12 @@ class RedisWindowStore:
                 batch = by_key[key]
                 member = KeyLayout.member(key)
                 window_keys.append(shard_keys.window(member))
-                updates = batch.meter if kind == "meter" else batch.sales
+                updates = {m.slot for m in batch.meter} if kind == "meter" else batch.sales
                 argv += [member, batch.n_slots, batch.deadline, len(updates), len(batch.offsets)]
                 for partition, offset in batch.offsets.items():
                     argv += [partition, offset]
                 if kind == "meter":
-                    for m in batch.meter:
-                        temp = "" if m.temperature_c is None else repr(m.temperature_c)
-                        argv += [m.slot, repr(m.kwh), temp]
+                    argv.append(_packed_meter(batch))
                 else:
                     for s in batch.sales:
                         argv += [s.sale_id, s.slot, repr(s.amount)]
@@ -139,7 +140,7 @@ class RedisWindowStore:
         outcomes: dict[WindowKey, tuple[UpdateOutcome, Claim | None]] = {}
         for (kind, keys), rows in zip(order, replies, strict=True):
             for key, row in zip(keys, rows, strict=True):
-                outcome = UpdateOutcome(_text(row[0]))
+                outcome = _OUTCOMES[row[0]]
                 claim = None
                 if outcome is UpdateOutcome.CLAIMED:
                     claim = _claim(kind, row[1:], KeyLayout.member(key))
@@ -345,6 +346,19 @@ class RedisWindowStore:
         for shard in self.layout.all_shards(kind):
             pipe.zcard(shard.open)
         return sum(await pipe.execute())
+
+
+def _packed_meter(batch: WindowBatch) -> str:
+    """A window's meter updates as the one argument apply.lua takes:
+    ``slot,kwh,temperature;`` per slot, the last value of each slot (and its
+    last temperature given) as applying them in order would leave it."""
+    final: dict[int, tuple[str, str]] = {}
+    for m in batch.meter:
+        temp = "" if m.temperature_c is None else repr(m.temperature_c)
+        if not temp and m.slot in final:
+            temp = final[m.slot][1]
+        final[m.slot] = (repr(m.kwh), temp)
+    return "".join(f"{slot},{kwh},{temp};" for slot, (kwh, temp) in final.items())
 
 
 def _history(

@@ -1,0 +1,171 @@
+"""Whole fetched batches for the input topics, inside Faust's consumer.
+
+Why: a py-spy profile of a Faust agent that does nothing (docs/BENCHMARKS.md)
+spends its time in Faust's per-event path — ``Consumer._drain_messages``
+awaits ``wait_first(callback(message), ...)`` for every record (two tasks and
+an ``asyncio.wait`` each), then the conductor, the topic channel, an
+``Event``, a queue, the stream and the ack bookkeeping — about 100 µs per
+event against 2-3 µs for aiokafka's ``getmany``. ``take()`` and
+``noack_take()`` batch only after that path, so they cannot help.
+
+What stays Faust's: the group membership, assignment and rebalancing (the
+aiokafka consumer in Faust's consumer thread), seeking to the committed
+offsets on assignment, the commit timer and the commit on revocation, the
+timers and the web server. What changes, for the topics that have a batch
+handler: :class:`BatchConsumer` replaces the drain loop. Each ``getmany``
+result (topped up for up to ``batch_wait_s``, as ``take`` did) goes to the
+handler as one list of :class:`~stream.records.RawRecord`, in offset order,
+one batch at a time (the equivalent of agent concurrency 1, see
+faust-streaming #606). Only once the handler has returned — Redis updated,
+outputs acknowledged — is the batch's end recorded as committable; Faust's
+own commit path commits it (``_new_offset``), and drops it for a partition
+that is no longer assigned.
+
+Rebalance: Faust stops the flow and calls :meth:`BatchConsumer.wait_empty`
+before it commits and gives partitions up; that waits for the batch in
+flight, so the old owner commits exactly what it processed. Records fetched
+before the rebalance and not yet handed over are dropped, and read again from
+the committed offsets by whoever owns the partition next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import structlog
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from stream.records import RawRecord
+
+__all__ = ["BatchConsumer", "BatchHandler", "BatchTransport"]
+
+log = structlog.get_logger(__name__)
+
+BatchHandler = Callable[[list[RawRecord]], Awaitable[None]]
+
+
+class BatchConsumer(faust_aiokafka.Consumer):
+    """Faust's aiokafka consumer, delivering whole batches to ``batch_handlers``."""
+
+    revoke_wait_s: float = 30.0  # longest a rebalance waits for the batch in flight
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # the app declares them (stream.app); a plain Faust app has none
+        self.batch_handlers: dict[str, BatchHandler] = getattr(self.app, "batch_handlers", {})
+        self.batch_max: int = getattr(self.app, "batch_max", 5000)
+        self.batch_wait_s: float = getattr(self.app, "batch_wait_s", 0.05)
+        self._processed: dict[TP, int] = {}  # next offset to commit, once processed
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # --- the drain loop -------------------------------------------------------
+
+    async def _drain_messages(self, fetcher: Any) -> None:
+        consumer_stopped = self._stopped.is_set
+        fetcher_stopped = fetcher._stopped.is_set
+        while not (consumer_stopped() or fetcher_stopped()):
+            generation = self.app.consumer_generation_id
+            records = await self._fetch()
+            if records and not self.should_stop:
+                await self._deliver(records, generation)
+
+    async def _fetch(self) -> dict[TP, list[Any]]:
+        """One ``getmany``, topped up until ``batch_max`` records or ``batch_wait_s``."""
+        records, active = await self._wait_next_records(1.0)
+        if not records:
+            return {}
+        merged: dict[TP, list[Any]] = {}
+        _merge(merged, records, active)
+        deadline = time.monotonic() + self.batch_wait_s
+        while self.flow_active and sum(map(len, merged.values())) < self.batch_max:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            more, active = await self._wait_next_records(remaining)
+            if more:
+                _merge(merged, more, active)
+        return merged
+
+    async def _deliver(self, records: Mapping[TP, list[Any]], generation: int) -> None:
+        batches: dict[str, list[RawRecord]] = {}
+        ends: dict[str, dict[TP, int]] = {}
+        for tp, fetched in records.items():
+            floor = self._read_offset[tp]  # after a seek: what was read already is skipped
+            todo = fetched if floor is None else [r for r in fetched if r.offset >= floor]
+            if not todo:
+                continue
+            if tp.topic not in self.batch_handlers:
+                await self._deliver_each(tp, todo)
+                continue
+            batches.setdefault(tp.topic, []).extend(
+                RawRecord(tp.topic, tp.partition, r.offset, r.key, r.value) for r in todo
+            )
+            ends.setdefault(tp.topic, {})[tp] = todo[-1].offset
+        for topic, batch in batches.items():
+            if not self.flow_active or self.app.consumer_generation_id != generation:
+                return  # a rebalance began: this is read again from the committed offsets
+            self._idle.clear()
+            try:
+                await self.batch_handlers[topic](batch)
+            finally:
+                self._idle.set()
+            inbound = self.app.monitor.stream_inbound_time  # Faust's livelock detector
+            now, assigned = time.monotonic(), self.assignment()
+            for tp, last in ends[topic].items():
+                self._read_offset[tp] = last
+                inbound[tp] = now
+                if tp in assigned:  # a partition revoked meanwhile is its new owner's now
+                    self._processed[tp] = last + 1
+
+    async def _deliver_each(self, tp: TP, records: Iterable[Any]) -> None:
+        """Faust's own per-message path, for topics without a batch handler."""
+        for record in records:
+            message = self._to_message(tp, record)
+            await self.callback(message)
+            self._read_offset[tp] = message.offset
+
+    # --- commits: what was processed, through Faust's commit path -------------
+
+    def _new_offset(self, tp: TP) -> int | None:
+        if tp in self._processed:
+            return self._processed[tp]
+        return super()._new_offset(tp)
+
+    def _filter_tps_with_pending_acks(self, topics: Any = None) -> Iterator[TP]:
+        seen = set()
+        for tp in super()._filter_tps_with_pending_acks(topics):
+            seen.add(tp)
+            yield tp
+        for tp in list(self._processed):
+            if tp not in seen and (topics is None or tp in topics or tp.topic in topics):
+                yield tp
+
+    # --- rebalancing ------------------------------------------------------------
+
+    async def wait_empty(self) -> None:
+        """Before Faust commits and gives partitions up: let the batch in flight finish."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), self.revoke_wait_s)
+        except TimeoutError:
+            log.warning("a batch is still in flight after the revocation wait: not committed")
+        await super().wait_empty()
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        for tp in revoked:
+            self._processed.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
+
+class BatchTransport(faust_aiokafka.Transport):
+    Consumer = BatchConsumer
+
+
+def _merge(into: dict[TP, list[Any]], records: Mapping[TP, list[Any]], active: Any) -> None:
+    for tp, fetched in records.items():
+        if fetched and (active is None or tp in active):
+            into.setdefault(tp, []).extend(fetched)
