@@ -17,6 +17,7 @@ from typing import TypeVar
 import structlog
 from aiokafka.errors import KafkaError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from stream.metrics import WorkerMetrics
@@ -30,6 +31,10 @@ T = TypeVar("T")
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RedisConnectionError,
     RedisTimeoutError,
+    # A Redis that restarted has lost its script cache. redis-py loads missing
+    # scripts before sending a pipeline, but not when it reconnects and resends
+    # one: the retried batch's pipeline then loads them.
+    NoScriptError,
     KafkaError,
     ConnectionError,
     TimeoutError,
@@ -49,7 +54,7 @@ async def retry_forever(
     attempt = 0
     while True:
         try:
-            return await action()
+            result = await action()
         except TRANSIENT_ERRORS as exc:
             attempt += 1
             if metrics is not None:
@@ -63,3 +68,7 @@ async def retry_forever(
             )
             await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))  # noqa: S311 - jitter
             delay = min(delay * 2, max_delay)
+            continue
+        if attempt:  # the other half of the story the warnings told
+            log.info("infrastructure available again", what=what, attempts=attempt + 1)
+        return result
