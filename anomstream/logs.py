@@ -59,10 +59,13 @@ def configure_logging(settings: Settings) -> None:
         if settings.log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    # JSON lines carry a crash's traceback as text (the console renderer draws its own)
+    tracebacks = [structlog.processors.format_exc_info] if settings.log_format == "json" else []
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *tracebacks,
             renderer,
             _Scrub(secret_values(settings)),
         ],
