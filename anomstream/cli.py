@@ -9,7 +9,9 @@ from __future__ import annotations
 import typer
 
 from anomstream.commands.alerts import alerts
+from anomstream.commands.bench import bench
 from anomstream.commands.demo import demo
+from anomstream.commands.evaluate import evaluate
 from anomstream.commands.models import models
 from anomstream.commands.replay import replay
 from anomstream.commands.schemas import schemas
@@ -31,6 +33,8 @@ app.command()(models)
 app.command()(schemas)
 app.command()(replay)
 app.command()(alerts)
+app.command()(evaluate)
+app.command()(bench)
 
 
 def main() -> None:

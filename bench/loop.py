@@ -13,4 +13,4 @@ __all__ = ["run_async"]
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    return uvloop.run(coro)  # type: ignore[no-any-return]
+    return uvloop.run(coro)

@@ -24,8 +24,10 @@ that is no longer assigned.
 Rebalance: Faust stops the flow and calls :meth:`BatchConsumer.wait_empty`
 before it commits and gives partitions up; that waits for the batch in
 flight, so the old owner commits exactly what it processed. Records fetched
-before the rebalance and not yet handed over are dropped, and read again from
-the committed offsets by whoever owns the partition next.
+in an earlier consumer generation and not yet handed over are dropped, and
+the consumer seeks back to the committed offsets (as Faust's ``getmany``
+does), so nothing fetched is skipped: whoever owns a partition next reads it
+again from its committed offset.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ log = structlog.get_logger(__name__)
 
 BatchHandler = Callable[[list[RawRecord]], Awaitable[None]]
 
+_BYTES_PER_READING = 128  # a single reading's message is about 100 bytes
+
 
 class BatchConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer, delivering whole batches to ``batch_handlers``."""
@@ -59,9 +63,14 @@ class BatchConsumer(faust_aiokafka.Consumer):
         self.batch_handlers: dict[str, BatchHandler] = getattr(self.app, "batch_handlers", {})
         self.batch_max: int = getattr(self.app, "batch_max", 5000)
         self.batch_wait_s: float = getattr(self.app, "batch_wait_s", 0.05)
+        # bulk messages carry many readings: a batch is also cut by size
+        self.batch_bytes: int = self.batch_max * _BYTES_PER_READING
         self._processed: dict[TP, int] = {}  # next offset to commit, once processed
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def _new_consumer_thread(self) -> Any:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     # --- the drain loop -------------------------------------------------------
 
@@ -69,17 +78,23 @@ class BatchConsumer(faust_aiokafka.Consumer):
         consumer_stopped = self._stopped.is_set
         fetcher_stopped = fetcher._stopped.is_set
         while not (consumer_stopped() or fetcher_stopped()):
-            generation = self.app.consumer_generation_id
-            records = await self._fetch()
-            if records and not self.should_stop:
-                await self._deliver(records, generation)
+            records, generation = await self._fetch()
+            if not records or self.should_stop:
+                continue
+            if not await self._deliver(records, generation):
+                # Records were dropped for a rebalance. The consumer's position
+                # is past them, so read again from the committed offsets, as
+                # Faust's own getmany does when the flow stopped under it.
+                await self.perform_seek()
 
-    async def _fetch(self) -> dict[TP, list[Any]]:
-        """One ``getmany``, topped up until ``batch_max`` records or ``batch_wait_s``."""
+    async def _fetch(self) -> tuple[dict[TP, list[Any]], int]:
+        """One ``getmany``, topped up until ``batch_max`` records or ``batch_wait_s``,
+        and the consumer generation they were fetched in."""
         records, active = await self._wait_next_records(1.0)
-        if not records:
-            return {}
+        generation = self.app.consumer_generation_id
         merged: dict[TP, list[Any]] = {}
+        if not records:
+            return merged, generation
         _merge(merged, records, active)
         deadline = time.monotonic() + self.batch_wait_s
         while self.flow_active and sum(map(len, merged.values())) < self.batch_max:
@@ -87,13 +102,15 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if remaining <= 0:
                 break
             more, active = await self._wait_next_records(remaining)
+            if self.app.consumer_generation_id != generation:
+                break  # a rebalance: _deliver drops the batch, the drain seeks back
             if more:
                 _merge(merged, more, active)
-        return merged
+        return merged, generation
 
-    async def _deliver(self, records: Mapping[TP, list[Any]], generation: int) -> None:
+    async def _deliver(self, records: Mapping[TP, list[Any]], generation: int) -> bool:
+        """Hand the records over, topic by topic; False if a rebalance made us drop some."""
         batches: dict[str, list[RawRecord]] = {}
-        ends: dict[str, dict[TP, int]] = {}
         for tp, fetched in records.items():
             floor = self._read_offset[tp]  # after a seek: what was read already is skipped
             todo = fetched if floor is None else [r for r in fetched if r.offset >= floor]
@@ -105,22 +122,29 @@ class BatchConsumer(faust_aiokafka.Consumer):
             batches.setdefault(tp.topic, []).extend(
                 RawRecord(tp.topic, tp.partition, r.offset, r.key, r.value) for r in todo
             )
-            ends.setdefault(tp.topic, {})[tp] = todo[-1].offset
         for topic, batch in batches.items():
-            if not self.flow_active or self.app.consumer_generation_id != generation:
-                return  # a rebalance began: this is read again from the committed offsets
-            self._idle.clear()
-            try:
-                await self.batch_handlers[topic](batch)
-            finally:
-                self._idle.set()
-            inbound = self.app.monitor.stream_inbound_time  # Faust's livelock detector
-            now, assigned = time.monotonic(), self.assignment()
-            for tp, last in ends[topic].items():
-                self._read_offset[tp] = last
-                inbound[tp] = now
-                if tp in assigned:  # a partition revoked meanwhile is its new owner's now
-                    self._processed[tp] = last + 1
+            for chunk in _chunks(batch, self.batch_bytes):
+                if not self.flow_active or self.app.consumer_generation_id != generation:
+                    return False
+                self._idle.clear()
+                try:
+                    await self.batch_handlers[topic](chunk)
+                finally:
+                    self._idle.set()
+                self._processed_up_to(chunk)
+        return True
+
+    def _processed_up_to(self, chunk: list[RawRecord]) -> None:
+        ends: dict[TP, int] = {}
+        for r in chunk:
+            ends[TP(r.topic, r.partition)] = r.offset  # in offset order per partition
+        inbound = self.app.monitor.stream_inbound_time  # Faust's livelock detector
+        now, assigned = time.monotonic(), self.assignment()
+        for tp, last in ends.items():
+            self._read_offset[tp] = last
+            inbound[tp] = now
+            if tp in assigned:  # a partition revoked meanwhile is its new owner's now
+                self._processed[tp] = last + 1
 
     async def _deliver_each(self, tp: TP, records: Iterable[Any]) -> None:
         """Faust's own per-message path, for topics without a batch handler."""
@@ -161,8 +185,36 @@ class BatchConsumer(faust_aiokafka.Consumer):
         await super().on_partitions_revoked(revoked)
 
 
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's consumer thread with a short fetch wait.
+
+    Faust fixes aiokafka's ``fetch_max_wait_ms`` at 1500. A broker that holds
+    an empty fetch for the whole wait even when data arrives meanwhile (the
+    embedded one does) then delays a reading by up to 1.5 s at a low rate.
+    """
+
+    fetch_max_wait_ms = 10
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = self.fetch_max_wait_ms  # read by its start()
+        return consumer
+
+
 class BatchTransport(faust_aiokafka.Transport):
     Consumer = BatchConsumer
+
+
+def _chunks(batch: list[RawRecord], max_bytes: int) -> Iterator[list[RawRecord]]:
+    """Consecutive pieces of ``batch`` of at most ``max_bytes`` of values (at least one record)."""
+    start, size = 0, 0
+    for i, record in enumerate(batch):
+        size += len(record.value or b"")
+        if size >= max_bytes:
+            yield batch[start : i + 1]
+            start, size = i + 1, 0
+    if start < len(batch):
+        yield batch[start:]
 
 
 def _merge(into: dict[TP, list[Any]], records: Mapping[TP, list[Any]], active: Any) -> None:
