@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.days import MODEL_SLOTS, day_layout
+from core.days import day_layout
+from core.history import with_history
 from core.scoring.base import DayWindow
 
 __all__ = ["load_london_windows"]
@@ -91,26 +92,4 @@ def load_london_windows(
         windows.append(
             DayWindow(kind, str(entities[lo]), day, values, temperature_c=temperatures.get(day))
         )
-    return _with_history(windows, history_days) if history_days > 0 else windows
-
-
-def _with_history(windows: list[DayWindow], days: int) -> list[DayWindow]:
-    out: list[DayWindow] = []
-    for index, window in enumerate(windows):
-        earlier = [
-            w.values
-            for w in windows[max(0, index - days) : index]
-            if w.entity_id == window.entity_id
-        ]
-        history = np.stack(earlier) if earlier else np.empty((0, MODEL_SLOTS))
-        out.append(
-            DayWindow(
-                window.kind,
-                window.entity_id,
-                window.day,
-                window.values,
-                temperature_c=window.temperature_c,
-                history=history,
-            )
-        )
-    return out
+    return with_history(windows, history_days) if history_days > 0 else windows

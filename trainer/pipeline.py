@@ -2,9 +2,12 @@
 
 The trainer service's one call, :func:`train_and_publish`:
 
-1. split the windows by day: the latest ``holdout_fraction`` of days are
-   held out (deployment scores days the model has not seen, and a champion
-   trained earlier has not seen them either, so the comparison is fair);
+1. give every window its entity's previous 28 days as history, as the
+   worker does (the score compares a day with them: without it the held-out
+   scores, and so the threshold, would not be the worker's); split the
+   windows by day: the latest ``holdout_fraction`` of days are held out
+   (deployment scores days the model has not seen, and a champion trained
+   earlier has not seen them either, so the comparison is fair);
 2. learn the per-entity scales and the temperature standardisation from the
    training days, build the training sets, :func:`trainer.fit.fit`;
 3. score the held-out windows with the new model (the *challenger*) and
@@ -30,6 +33,7 @@ from core.calibration import ThresholdMethod, calibrate, score_summary
 from core.conditions import ConditionEncoder
 from core.days import day_layout
 from core.exceptions import ModelRefused
+from core.history import HISTORY_DAYS, with_history
 from core.metadata import ModelMetadata
 from core.normalization import EntityNormalizer
 from core.registry import ModelRegistry, challenger_wins
@@ -50,7 +54,7 @@ class TrainingPlan:
     min_train_windows: int = 200
     min_holdout_windows: int = 50
     threshold_method: ThresholdMethod = ThresholdMethod.QUANTILE
-    target_rate: float = 0.01  # false alarms per normal window (quantile method)
+    target_rate: float = 0.004  # false alarms per normal window (quantile method)
     k: float = 2.5  # mean + k·σ (mean_std method)
     tolerance: float = 0.0  # relative slack for the challenger
 
@@ -100,7 +104,8 @@ def train_and_publish(
 ) -> TrainOutcome:
     """Train on ``windows`` (one kind, any entities) and publish if the model wins."""
     plan = plan or TrainingPlan()
-    train, holdout = split_by_day([w for w in windows if w.kind == kind], plan.holdout_fraction)
+    ours = with_history([w for w in windows if w.kind == kind], HISTORY_DAYS)
+    train, holdout = split_by_day(ours, plan.holdout_fraction)
     if len(train) < plan.min_train_windows or len(holdout) < plan.min_holdout_windows:
         raise NotEnoughData(
             f"{len(train)} training and {len(holdout)} held-out {kind} windows; "

@@ -1,4 +1,5 @@
-"""The autoencoder scorer: reconstruction error of a day, explained slot by slot.
+"""The autoencoder scorer: reconstruction error of a day plus the day against its
+entity's history, explained slot by slot.
 
 For a micro-batch of windows, in one forward pass under
 ``torch.inference_mode()`` on the scorer's device:
@@ -11,9 +12,14 @@ For a micro-batch of windows, in one forward pass under
 * ``contributions[i]``: ``(actual_i - expected_i)² / scale² / n_present``
   for present slots, 0 for missing ones, i.e. the squared error in
   normalised units spread over the present slots;
-* ``score``: their sum (the mean squared error over present slots, in
-  normalised units), so contributions add up to the score exactly.
-  Computed in float64 from the float32 per-slot errors.
+* plus, per slot, the history terms of :mod:`core.scoring.history_terms`
+  (``excess``, ``level``, ``stuck``: what the entity's recent days say the
+  day should not do; 0 without a week of history), in the same normalised
+  units;
+* ``score``: the sum of all contributions (reconstruction error + history
+  terms), so contributions add up to the score exactly. Computed in float64
+  from the float32 per-slot errors. Each term's share is in the verdict's
+  conditions (``term_reconstruction``, ``term_excess``, ...).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from core.autoencoder import AutoencoderConfig, ConditionalAutoencoder, resolve_
 from core.conditions import ConditionEncoder
 from core.normalization import EntityNormalizer, ScaleSource
 from core.scoring.base import DayWindow, Verdict
+from core.scoring.history_terms import HistoryTerms, HistoryTermsConfig, history_terms
 
 __all__ = ["AutoencoderScorer", "ModelInputs", "model_inputs"]
 
@@ -75,6 +82,7 @@ class AutoencoderScorer:
         normalizer: EntityNormalizer,
         device: str | torch.device = "auto",
         max_batch: int = 16384,
+        terms: HistoryTermsConfig | None = None,
     ) -> None:
         if not threshold > 0:
             raise ValueError(f"threshold must be positive, got {threshold}")
@@ -87,6 +95,7 @@ class AutoencoderScorer:
         self._normalizer = normalizer
         # Only a memory bound: a worker's micro-batch normally fits in one pass.
         self._max_batch = max_batch
+        self._terms = terms or HistoryTermsConfig()
 
     @property
     def detector(self) -> str:
@@ -135,10 +144,24 @@ class AutoencoderScorer:
             normalizer=self._normalizer,
             device=self._device,
             max_batch=self._max_batch,
+            terms=self._terms,
         )
 
     def explain(self, windows: Sequence[DayWindow]) -> tuple[FloatArray, FloatArray, ModelInputs]:
         """``(contributions, expected in units, inputs)`` for ``windows``, float64."""
+        reconstruction, expected, inputs = self._reconstruct(windows)
+        return reconstruction + self._history(windows, inputs).total, expected, inputs
+
+    def _history(self, windows: Sequence[DayWindow], inputs: ModelInputs) -> HistoryTerms:
+        scales = inputs.scales
+        values = np.stack([w.values for w in windows]) / scales[:, np.newaxis]
+        histories = [w.history / scale for w, scale in zip(windows, scales, strict=True)]
+        return history_terms(values, histories, self._terms)
+
+    def _reconstruct(
+        self, windows: Sequence[DayWindow]
+    ) -> tuple[FloatArray, FloatArray, ModelInputs]:
+        """Reconstruction errors per slot, expected values in units, the inputs."""
         for window in windows:
             if window.kind != self._kind:
                 raise ValueError(f"a {self._kind!r} model cannot score a {window.kind!r} window")
@@ -170,13 +193,24 @@ class AutoencoderScorer:
     def score(self, windows: Sequence[DayWindow]) -> list[Verdict]:
         if not windows:
             return []
-        contributions, expected, inputs = self.explain(windows)
+        reconstruction, expected, inputs = self._reconstruct(windows)
+        terms = self._history(windows, inputs)
+        contributions = reconstruction + terms.total
         scores = contributions.sum(axis=1)
+        shares = {
+            "term_reconstruction": reconstruction.sum(axis=1),
+            "term_excess": terms.excess.sum(axis=1),
+            "term_level": terms.level.sum(axis=1),
+            "term_stuck": terms.stuck.sum(axis=1),
+        }
         verdicts: list[Verdict] = []
         for row, window in enumerate(windows):
             conditions = self._encoder.describe(window)
             conditions["scale"] = float(inputs.scales[row])
             conditions["scale_source"] = inputs.sources[row].value
+            conditions["history_days_used"] = int(terms.history_days[row])
+            for name, values in shares.items():
+                conditions[name] = float(values[row])
             verdicts.append(
                 Verdict(
                     score=float(scores[row]),
