@@ -8,14 +8,12 @@ pointer moved on disk (a rollback by the CLI) is picked up by ``poll``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 import safetensors.torch
-import torch
+from harness.model_files import flip_a_byte, rewrite_weights, truncate, weights_path, wrong_shape
 from harness.settings import make_settings
 
 from core.registry import ModelRegistry, safetensors_metadata
@@ -119,18 +117,7 @@ async def test_a_rollback_update_switches_back(world: World) -> None:
 
 
 def _weights(world: World, version: str = V2) -> Path:
-    return world.root / f"{version}.safetensors"
-
-
-def _rewrite_record(world: World, blob: bytes, version: str = V2) -> None:
-    """Store ``blob`` as the version's weights with a matching sha256 and size, so
-    only what is inside the file can make it fail."""
-    _weights(world, version).write_bytes(blob)
-    path = world.root / f"{version}.json"
-    doc = json.loads(path.read_text())
-    doc["weights"]["sha256"] = hashlib.sha256(blob).hexdigest()
-    doc["weights"]["bytes"] = len(blob)
-    path.write_text(json.dumps(doc))
+    return weights_path(world.root, version)
 
 
 async def _assert_refused(world: World, message: bytes, because: str, kind: str = "meter") -> None:
@@ -146,9 +133,7 @@ async def _assert_refused(world: World, message: bytes, because: str, kind: str 
 async def test_a_corrupt_file_is_refused_and_the_current_model_kept(world: World) -> None:
     world.watcher.load_current()
     message = world.update(V2)
-    blob = bytearray(_weights(world).read_bytes())
-    blob[-5] ^= 0xFF
-    _weights(world).write_bytes(bytes(blob))
+    flip_a_byte(world.root, V2)
     await _assert_refused(world, message, "sha256")
 
 
@@ -162,18 +147,13 @@ async def test_a_truncated_file_is_refused(world: World) -> None:
 
 async def test_a_truncated_file_is_refused_even_with_a_matching_record(world: World) -> None:
     world.watcher.load_current()
-    blob = _weights(world).read_bytes()
-    _rewrite_record(world, blob[: len(blob) // 2])
+    truncate(world.root, V2)
     await _assert_refused(world, world.update(V2), "does not parse")
 
 
 async def test_a_wrong_shape_file_is_refused(world: World) -> None:
     world.watcher.load_current()
-    blob = _weights(world).read_bytes()
-    tensors = safetensors.torch.load(blob)
-    name = sorted(tensors)[0]
-    tensors[name] = torch.zeros(tensors[name].shape[0] + 1, *tensors[name].shape[1:])
-    _rewrite_record(world, safetensors.torch.save(tensors, metadata=safetensors_metadata(blob)))
+    wrong_shape(world.root, V2)
     await _assert_refused(world, world.update(V2), "where the config needs")
 
 
@@ -183,7 +163,9 @@ async def test_a_file_that_is_not_the_announced_one_is_refused(world: World) -> 
     blob = _weights(world).read_bytes()
     # a valid model file (record consistent), but not the one whose sha256 the update carries
     tensors = {name: t * 1.01 for name, t in safetensors.torch.load(blob).items()}
-    _rewrite_record(world, safetensors.torch.save(tensors, metadata=safetensors_metadata(blob)))
+    rewrite_weights(
+        world.root, V2, safetensors.torch.save(tensors, metadata=safetensors_metadata(blob))
+    )
     assert world.registry.load("meter", V2).version == V2
     await _assert_refused(world, announced, "is not the announced")
 
