@@ -26,13 +26,14 @@ from infra.kafka import ensure_topics, kafka_ssl_context
 from infra.redis import redis_client
 from schemas.settings import Settings
 from stream.fetch import BatchHandler, BatchTransport
+from stream.grouping import Grouped, group_records
 from stream.metrics import WorkerMetrics
 from stream.models import ModelWatcher
 from stream.partitions import InputProgress
 from stream.processor import KIND_METER, KIND_TICKET, WindowProcessor
 from stream.publisher import KafkaPublisher
 from stream.recent_alerts import AlertFeed, RecentAlerts
-from stream.records import RawRecord
+from stream.records import Record
 from stream.redis_calls import count_round_trips
 from stream.retry import retry_forever
 from stream.scorers import ScorerSwitch
@@ -129,6 +130,31 @@ def _topics(settings: Settings) -> dict[str, int]:
     }
 
 
+class _InputHandler:
+    """One input topic's batches: decoded ahead (prepare), then processed (handle)."""
+
+    def __init__(self, app: WorkerApp, kind: str, progress: InputProgress) -> None:
+        self.app, self.kind, self.progress = app, kind, progress
+        self.settings = app.runtime.settings
+
+    def prepare(self, records: list[Record]) -> Grouped:
+        s = self.settings
+        return group_records(
+            self.kind, records, s.timezone, s.window_grace_seconds, s.window_lateness_seconds
+        )
+
+    async def handle(self, records: list[Record], prepared: Grouped) -> None:
+        runtime = self.app.runtime
+        await runtime.ready.wait()
+        status = self.progress.after_batch(self.app.consumer, records)
+        process = runtime.processor.process
+        await retry_forever(
+            f"{self.kind} batch",
+            partial(process, self.kind, records, status, grouped=prepared),
+            metrics=runtime.metrics,
+        )
+
+
 class WorkerApp(faust.App):
     """Faust app whose consumer hands the input topics over in whole batches."""
 
@@ -195,18 +221,7 @@ def create_app(
     def handler_for(kind: str, topic_name: str) -> None:
         # subscribed through Faust's conductor; the records come whole (stream.fetch)
         app.topics.add(app.topic(topic_name, key_serializer="raw", value_serializer="raw"))
-
-        async def handle(records: list[RawRecord]) -> None:
-            runtime = app.runtime
-            await runtime.ready.wait()
-            status = progress.after_batch(app.consumer, records)
-            await retry_forever(
-                f"{kind} batch",
-                partial(runtime.processor.process, kind, records, status),
-                metrics=runtime.metrics,
-            )
-
-        app.batch_handlers[topic_name] = handle
+        app.batch_handlers[topic_name] = _InputHandler(app, kind, progress)
 
     handler_for(KIND_METER, settings.topic_readings)
     handler_for(KIND_TICKET, settings.topic_sales)

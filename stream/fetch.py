@@ -14,7 +14,7 @@ offsets on assignment, the commit timer and the commit on revocation, the
 timers and the web server. What changes, for the topics that have a batch
 handler: :class:`BatchConsumer` replaces the drain loop. Each ``getmany``
 result (topped up for up to ``batch_wait_s``, as ``take`` did) goes to the
-handler as one list of :class:`~stream.records.RawRecord`, in offset order,
+handler as one list of records (:class:`~stream.records.Record`), in offset order,
 one batch at a time (the equivalent of agent concurrency 1, see
 faust-streaming #606). Only once the handler has returned — Redis updated,
 outputs acknowledged — is the batch's end recorded as committable; Faust's
@@ -34,20 +34,32 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Protocol
 
 import structlog
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-from stream.records import RawRecord
+from stream.records import Record
 
 __all__ = ["BatchConsumer", "BatchHandler", "BatchTransport"]
 
 log = structlog.get_logger(__name__)
 
-BatchHandler = Callable[[list[RawRecord]], Awaitable[None]]
+
+class BatchHandler(Protocol):
+    """What the consumer hands a topic's batches to."""
+
+    def prepare(self, records: list[Record]) -> Any:
+        """Pure work on a batch (decoding): runs while the previous batch is still
+        waiting for Redis and Kafka, so the two overlap."""
+        ...
+
+    async def handle(self, records: list[Record], prepared: Any) -> None:
+        """Process the batch fully; only after it returns are its offsets committable."""
+        ...
+
 
 _BYTES_PER_READING = 128  # a single reading's message is about 100 bytes
 
@@ -66,6 +78,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
         # bulk messages carry many readings: a batch is also cut by size
         self.batch_bytes: int = self.batch_max * _BYTES_PER_READING
         self._processed: dict[TP, int] = {}  # next offset to commit, once processed
+        self._in_flight: asyncio.Future[None] | None = None  # the batch being handled
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -78,13 +91,14 @@ class BatchConsumer(faust_aiokafka.Consumer):
         consumer_stopped = self._stopped.is_set
         fetcher_stopped = fetcher._stopped.is_set
         while not (consumer_stopped() or fetcher_stopped()):
-            records, generation = await self._fetch()
+            records, generation = await self._fetch()  # the batch in flight runs meanwhile
             if not records or self.should_stop:
                 continue
             if not await self._deliver(records, generation):
                 # Records were dropped for a rebalance. The consumer's position
                 # is past them, so read again from the committed offsets, as
                 # Faust's own getmany does when the flow stopped under it.
+                await self._settle()
                 await self.perform_seek()
 
     async def _fetch(self) -> tuple[dict[TP, list[Any]], int]:
@@ -110,7 +124,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
 
     async def _deliver(self, records: Mapping[TP, list[Any]], generation: int) -> bool:
         """Hand the records over, topic by topic; False if a rebalance made us drop some."""
-        batches: dict[str, list[RawRecord]] = {}
+        batches: dict[str, list[Any]] = {}  # aiokafka's records, as fetched
         for tp, fetched in records.items():
             floor = self._read_offset[tp]  # after a seek: what was read already is skipped
             todo = fetched if floor is None else [r for r in fetched if r.offset >= floor]
@@ -119,22 +133,37 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if tp.topic not in self.batch_handlers:
                 await self._deliver_each(tp, todo)
                 continue
-            batches.setdefault(tp.topic, []).extend(
-                RawRecord(tp.topic, tp.partition, r.offset, r.key, r.value) for r in todo
-            )
+            batches.setdefault(tp.topic, []).extend(todo)
         for topic, batch in batches.items():
+            handler = self.batch_handlers[topic]
             for chunk in _chunks(batch, self.batch_bytes):
+                prepared = handler.prepare(chunk)  # overlaps the batch in flight
+                await self._settle()  # one batch at a time, in offset order
                 if not self.flow_active or self.app.consumer_generation_id != generation:
                     return False
-                self._idle.clear()
-                try:
-                    await self.batch_handlers[topic](chunk)
-                finally:
-                    self._idle.set()
-                self._processed_up_to(chunk)
+                self._start(handler, chunk, prepared)
         return True
 
-    def _processed_up_to(self, chunk: list[RawRecord]) -> None:
+    def _start(self, handler: BatchHandler, chunk: list[Record], prepared: Any) -> None:
+        self._idle.clear()
+        task = asyncio.ensure_future(handler.handle(chunk, prepared))
+
+        def done(task: asyncio.Future[None]) -> None:
+            self._idle.set()
+            if not task.cancelled() and task.exception() is None:
+                self._processed_up_to(chunk)
+
+        task.add_done_callback(done)
+        self._in_flight = task
+
+    async def _settle(self) -> None:
+        """Wait for the batch in flight; its error, if any, stops the consumer."""
+        task, self._in_flight = self._in_flight, None
+        if task is not None:
+            # shielded: a cancelled drain (a fetcher restart) must not cut a batch short
+            await asyncio.shield(task)
+
+    def _processed_up_to(self, chunk: list[Record]) -> None:
         ends: dict[TP, int] = {}
         for r in chunk:
             ends[TP(r.topic, r.partition)] = r.offset  # in offset order per partition
@@ -205,7 +234,7 @@ class BatchTransport(faust_aiokafka.Transport):
     Consumer = BatchConsumer
 
 
-def _chunks(batch: list[RawRecord], max_bytes: int) -> Iterator[list[RawRecord]]:
+def _chunks(batch: list[Any], max_bytes: int) -> Iterator[list[Any]]:
     """Consecutive pieces of ``batch`` of at most ``max_bytes`` of values (at least one record)."""
     start, size = 0, 0
     for i, record in enumerate(batch):

@@ -16,15 +16,14 @@ of the hot path that runs once per reading, so it is kept lean:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from core.days import DayLayout, day_layout, local_day
 from schemas import InvalidMessage, MeterReading, TicketSale
-from schemas.decode import ItemError, decode_meter_items, decode_sale
-from stream.records import RawRecord
+from schemas.decode import ItemError, decode_meter_items, decode_reading, decode_sale
+from stream.records import Record
 from stream.windows.base import MeterSlot, SaleSlot, WindowBatch, WindowKey
 
 __all__ = ["Grouped", "Pending", "group_records"]
@@ -37,15 +36,15 @@ class Pending:
     """One window's updates of this batch, and the records they came from."""
 
     batch: WindowBatch
-    records: list[RawRecord] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class Grouped:
     pending: dict[WindowKey, Pending]
     partition_times: dict[int, float]  # highest event time per input partition
-    invalid: list[tuple[RawRecord, InvalidMessage]]
-    invalid_items: list[tuple[RawRecord, ItemError]]
+    invalid: list[tuple[Record, InvalidMessage]]
+    invalid_items: list[tuple[Record, ItemError]]
 
 
 class _Slots:
@@ -77,7 +76,7 @@ def _slots_for(timezone: str) -> _Slots:
 
 
 def group_records(
-    kind: str, records: Sequence[RawRecord], timezone: str, grace_s: float, lateness_s: float
+    kind: str, records: Sequence[Record], timezone: str, grace_s: float, lateness_s: float
 ) -> Grouped:
     """Decode and validate ``records`` of ``kind`` and group their updates by window."""
     slots = _slots_for(timezone)
@@ -94,18 +93,22 @@ def group_records(
         )
         return item
 
-    decode: Callable[[bytes | None], Any] = decode_meter_items if kind == "meter" else decode_sale
+    meter = kind == "meter"
     for record in records:
+        value = record.value
+        readings: Sequence[MeterReading | TicketSale]
         try:
-            decoded = decode(record.value)
+            if not meter:
+                readings = (decode_sale(value),)
+            elif value is not None and b'"readings"' not in value:
+                readings = (decode_reading(value),)  # the single-reading form, directly
+            else:
+                readings, errors = decode_meter_items(value)
+                if errors:
+                    out.invalid_items += [(record, e) for e in errors]
         except InvalidMessage as exc:
             out.invalid.append((record, exc))
             continue
-        if kind == "meter":
-            readings, errors = decoded
-            out.invalid_items += [(record, e) for e in errors]
-        else:
-            readings = (decoded,)
         latest = times.get(record.partition, -math.inf)
         for message in readings:
             day, layout, slot, epoch = slots(message.ts)

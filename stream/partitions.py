@@ -14,7 +14,7 @@ from typing import Any
 
 from faust.types import TP
 
-from stream.processor import RawRecord
+from stream.records import Record
 
 __all__ = ["InputProgress"]
 
@@ -23,7 +23,7 @@ class InputProgress:
     def __init__(self) -> None:
         self._processed: dict[TP, int] = {}  # last processed offset
 
-    def after_batch(self, consumer: Any, records: Iterable[RawRecord]) -> dict[int, bool]:
+    def after_batch(self, consumer: Any, records: Iterable[Record]) -> dict[int, bool]:
         """Record the batch as processed; the status of its partitions."""
         touched: set[TP] = set()
         for r in records:

@@ -28,7 +28,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -41,10 +41,10 @@ from schemas import DeadLetter, DeadLetterError, InvalidMessage
 from schemas.decode import ItemError
 from schemas.settings import Settings
 from stream.day_windows import to_day_windows
-from stream.grouping import group_records
+from stream.grouping import Grouped, group_records
 from stream.metrics import WorkerMetrics
 from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, build_outputs
-from stream.records import RawRecord
+from stream.records import RawRecord, Record
 from stream.watermark import watermark as compute_watermark
 from stream.windows.base import (
     Claim,
@@ -123,19 +123,26 @@ class WindowProcessor:
     # --- the batch path -------------------------------------------------------
 
     async def process(
-        self, kind: str, records: Sequence[RawRecord], status: Mapping[int, bool] | None = None
+        self,
+        kind: str,
+        records: Sequence[Record],
+        status: Mapping[int, bool] | None = None,
+        *,
+        grouped: Grouped | None = None,
     ) -> BatchReport:
         """Process one batch. ``status``: for the batch's partitions, whether the
-        consumer had read everything after it (see :mod:`stream.watermark`)."""
+        consumer had read everything after it (see :mod:`stream.watermark`).
+        ``grouped``: the records already decoded and grouped (``group_records``)."""
         report = BatchReport(records=len(records))
         settings = self.settings
-        grouped = group_records(
-            kind,
-            records,
-            settings.timezone,
-            settings.window_grace_seconds,
-            settings.window_lateness_seconds,
-        )
+        if grouped is None:
+            grouped = group_records(
+                kind,
+                records,
+                settings.timezone,
+                settings.window_grace_seconds,
+                settings.window_lateness_seconds,
+            )
         pending, partition_times = grouped.pending, grouped.partition_times
         dead = [self._invalid(record, exc) for record, exc in grouped.invalid]
         dead += [self._invalid_item(record, item) for record, item in grouped.invalid_items]
@@ -294,27 +301,27 @@ class WindowProcessor:
 
     # --- dead letters -----------------------------------------------------------
 
-    def _invalid(self, record: RawRecord, error: InvalidMessage) -> DeadLetter:
+    def _invalid(self, record: Record, error: InvalidMessage) -> DeadLetter:
         return self._dead(
             record, DeadLetterError(type=error.type, message=error.message, field=error.field)
         )
 
-    def _invalid_item(self, record: RawRecord, item: ItemError) -> DeadLetter:
+    def _invalid_item(self, record: Record, item: ItemError) -> DeadLetter:
         """One bad reading of a bulk message: its own JSON, the bulk record's coordinates."""
         error = item.error
         return self._dead(
-            replace(record, value=item.value),
+            RawRecord(record.topic, record.partition, record.offset, record.key, item.value),
             DeadLetterError(type=error.type, message=error.message, field=error.field),
         )
 
-    def _too_late(self, record: RawRecord, key: WindowKey) -> DeadLetter:
+    def _too_late(self, record: Record, key: WindowKey) -> DeadLetter:
         message = (
             f"ts: day {key.day.isoformat()} of {key.entity_id} is final "
             "(past the grace period and the allowed lateness)"
         )
         return self._dead(record, DeadLetterError(type="too_late", message=message, field="ts"))
 
-    def _dead(self, record: RawRecord, error: DeadLetterError) -> DeadLetter:
+    def _dead(self, record: Record, error: DeadLetterError) -> DeadLetter:
         return DeadLetter.from_raw(
             source_topic=record.topic,
             partition=record.partition,

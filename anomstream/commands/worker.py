@@ -32,6 +32,10 @@ def worker(
     # one scoring thread: the worker shares its cores with Kafka, Redis and
     # Faust, and torch's default thread pool makes small batches far slower
     torch.set_num_threads(1)
+    import uvloop
+
+    # before the app: Faust takes the loop of the current policy
+    uvloop.install()
     app = create_app(settings)
     from faust.worker import Worker
 
