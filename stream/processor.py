@@ -228,9 +228,12 @@ class WindowProcessor:
                             retire_at=self._retire_at(layout),
                         )
                     )
+            closed: dict[tuple[str, str], int] = defaultdict(int)
             for commit in commits:
                 how = "incomplete" if np.isnan(commit.model_values).any() else "complete"
-                self.metrics.windows_closed.labels(kind=commit.claim.key.kind, how=how).inc()
+                closed[(commit.claim.key.kind, how)] += 1
+            for (kind, how), n in closed.items():
+                self.metrics.windows_closed.labels(kind=kind, how=how).inc(n)
             outboxes, claims = await self.store.commit(
                 commits, self.lease_seconds, self.history_days
             )
@@ -261,13 +264,16 @@ class WindowProcessor:
         ]
         await self.publisher.publish(messages)
         await self.store.published(outboxes)
+        scored: dict[str, int] = defaultdict(int)  # one labels() lookup per kind, not per window
         for outbox in outboxes:
             kind = outbox.key.kind
             for role, _, value in outbox.messages:
                 if role == ROLE_SCORES:
-                    self.metrics.windows_scored.labels(kind=kind).inc()
+                    scored[kind] += 1
                 else:
                     self.metrics.count_alert(kind, value)
+        for kind, n in scored.items():
+            self.metrics.windows_scored.labels(kind=kind).inc(n)
 
     # --- housekeeping (a timer calls this on every worker) --------------------
 
