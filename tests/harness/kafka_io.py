@@ -28,6 +28,27 @@ async def produce(
     return n
 
 
+async def produce_recorded(
+    bootstrap: str,
+    topic: str,
+    messages: Iterable[tuple[bytes | None, bytes | None]],
+    *,
+    max_request_size: int = 2 << 20,
+) -> list[tuple[int, int]]:
+    """Produce in order; the (partition, offset) each message got. Values may be
+    None (a tombstone) and up to ``max_request_size`` bytes (oversized inputs)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=max_request_size
+    )
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, value=v, key=k) for k, v in messages]
+        sent = await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return [(meta.partition, meta.offset) for meta in sent]
+
+
 def as_json(records: Sequence[dict[str, Any]]) -> Iterable[tuple[bytes | None, bytes]]:
     for record in records:
         yield None, orjson.dumps(record)
