@@ -38,7 +38,7 @@ bench: $(STAMP)
 
 # Detection quality on injected anomalies, baselines in the same run (docs/QUALITY.md).
 evaluate: $(STAMP)
-	$(BIN)/anomstream evaluate --json out/evaluation.json --markdown docs/QUALITY.md
+	$(BIN)/anomstream evaluate --json docs/quality.json --markdown docs/QUALITY.md
 
 services: $(STAMP)
 	$(BIN)/anomstream services

@@ -125,6 +125,6 @@ def write_report(
         json_path.write_text(json.dumps(document, indent=2) + "\n", "utf-8")
     if markdown_path is not None:
         old = markdown_path.read_text("utf-8") if markdown_path.exists() else ""
-        preface = old.split(MARKER)[0] if MARKER in old else "# Detection quality\n"
+        preface = old.split(MARKER)[0] if MARKER in old else old or "# Detection quality\n"
         markdown_path.write_text(markdown(document, results, preface), "utf-8")
     return document
