@@ -123,10 +123,11 @@ class RedisWindowStore:
                 batch = by_key[key]
                 member = KeyLayout.member(key)
                 window_keys.append(shard_keys.window(member))
-                updates = {m.slot for m in batch.meter} if kind == "meter" else batch.sales
-                argv += [member, batch.n_slots, batch.deadline, len(updates), len(batch.offsets)]
-                for partition, offset in batch.offsets.items():
-                    argv += [partition, offset]
+                offsets = "".join(f"{p},{o};" for p, o in batch.offsets.items())
+                n_updates = len(batch.sales) if kind == "ticket" else 0
+                argv.append(
+                    f"{member}\x1f{batch.n_slots}\x1f{batch.deadline!r}\x1f{n_updates}\x1f{offsets}"
+                )
                 if kind == "meter":
                     argv.append(_packed_meter(batch))
                 else:
@@ -140,11 +141,11 @@ class RedisWindowStore:
         outcomes: dict[WindowKey, tuple[UpdateOutcome, Claim | None]] = {}
         for (kind, keys), rows in zip(order, replies, strict=True):
             for key, row in zip(keys, rows, strict=True):
-                outcome = _OUTCOMES[row[0]]
-                claim = None
-                if outcome is UpdateOutcome.CLAIMED:
+                if type(row) is bytes:  # not claimed: the outcome alone
+                    outcomes[key] = (_OUTCOMES[row], None)
+                else:
                     claim = _claim(kind, row[1:], KeyLayout.member(key))
-                outcomes[key] = (outcome, claim)
+                    outcomes[key] = (UpdateOutcome.CLAIMED, claim)
         return outcomes
 
     async def _per_shard(

@@ -3,18 +3,19 @@
 -- (zset: member -> wall-clock ms when a claim or outbox must be recovered),
 -- KEYS[3..] the window hashes, in the order of the windows in ARGV.
 -- ARGV: now_ms, lease_ms, token_prefix, kind, then per window:
---   member, n_slots, deadline, n_updates, n_offsets, offsets..., updates
---   offset: partition, highest input offset among the updates
+--   a header "member<US>n_slots<US>deadline<US>n_updates<US>offsets" (US = \31,
+--     which no entity id may hold), offsets "partition,highest offset;" each
 --   meter updates: ONE argument "slot,kwh,temperature;" per slot (temperature
---     "" = none), one entry per slot (the caller keeps the last value of each):
---     one argument per window keeps the call cheap to build and to parse
+--     "" = none), one entry per slot (the caller keeps the last value of each)
 --   ticket updates: sale_id, slot, amount per sale      -- once per sale_id
+-- Few arguments per window keep the call cheap to build and to parse.
 -- A meter window's fields are read with one HMGET and written with one HSET:
 -- a micro-batch touches a thousand windows, and each Redis call costs ~1 us.
 -- The window keeps the highest offset it took per partition ('p<partition>'),
 -- also as a tombstone: a partition is read in order, so updates at or below it
 -- for a retired window are a redelivery (unchanged), not a late reading.
--- Returns per window {outcome, revision, alert_revision, alert_active, token}.
+-- Returns per window its outcome ('open', 'unchanged', 'busy', 'late') or, when
+-- claimed, {'claimed', revision, alert_revision, alert_active, token}.
 local now = tonumber(ARGV[1])
 local lease_until = now + tonumber(ARGV[2])
 local token_prefix = ARGV[3]
@@ -25,12 +26,18 @@ local w = 0
 while a <= #ARGV do
   w = w + 1
   local key = KEYS[2 + w]
-  local member, n_slots, deadline, n_updates = ARGV[a], ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-  local offsets, n_offsets = a + 5, tonumber(ARGV[a + 4])
-  a = offsets + 2 * n_offsets
+  local member, n_slots, deadline, n_updates, packed_offsets =
+    string.match(ARGV[a], '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(.*)$')
+  n_updates = tonumber(n_updates)
+  a = a + 1
   -- one read: state, slot count, slots wanted, the partitions' offsets, the slots
   local names = {'st', 'c', 'n'}
-  for o = offsets, a - 1, 2 do names[#names + 1] = 'p' .. ARGV[o] end
+  local taken_offsets = {}
+  for partition, offset in string.gmatch(packed_offsets, '(%d+),(%d+);') do
+    names[#names + 1] = 'p' .. partition
+    taken_offsets[#taken_offsets + 1] = offset
+  end
+  local n_offsets = #taken_offsets
   local first_slot = #names + 1
   local kwhs, temps = {}, {}
   if is_meter then
@@ -48,9 +55,9 @@ while a <= #ARGV do
     local taken = n_offsets > 0
     for i = 1, n_offsets do
       local before = old[3 + i]
-      if not before or tonumber(ARGV[offsets + 2 * i - 1]) > tonumber(before) then taken = false end
+      if not before or tonumber(taken_offsets[i]) > tonumber(before) then taken = false end
     end
-    results[w] = {taken and 'unchanged' or 'late', -1, -1, 0, ''}
+    results[w] = taken and 'unchanged' or 'late'
     if not is_meter then a = a + 3 * n_updates end
   else
     local sets = {}
@@ -63,7 +70,7 @@ while a <= #ARGV do
       state = 'o'
     end
     for i = 1, n_offsets do
-      local taken, before = ARGV[offsets + 2 * i - 1], old[3 + i]
+      local taken, before = taken_offsets[i], old[3 + i]
       if not before or tonumber(taken) > tonumber(before) then
         sets[#sets + 1] = names[3 + i]
         sets[#sets + 1] = taken
@@ -120,7 +127,7 @@ while a <= #ARGV do
       local h = redis.call('HMGET', key, 'rev', 'arev', 'act')
       results[w] = {outcome, tonumber(h[1]) + 1, tonumber(h[2]), tonumber(h[3]), token}
     else
-      results[w] = {outcome, -1, -1, 0, ''}
+      results[w] = outcome
     end
   end
 end
