@@ -92,6 +92,9 @@ class ConditionEncoder:
     def matrix(self, windows: Sequence[DayWindow]) -> npt.NDArray[np.float32]:
         """The ``(n, N_CONDITIONS)`` float32 condition matrix, rows in window order."""
         out = np.zeros((len(windows), N_CONDITIONS), dtype=np.float32)
+        if windows:
+            missing = np.isnan(np.stack([w.values for w in windows])).sum(axis=1)
+            out[:, 12] = missing / MODEL_SLOTS
         for row, window in enumerate(windows):
             day = window.day
             out[row, day.weekday()] = 1.0
@@ -103,16 +106,17 @@ class ConditionEncoder:
                 out[row, 11] = 1.0
             else:
                 out[row, 10] = (window.temperature_c - self.temperature_mean) / self.temperature_std
-            out[row, 12] = float(np.isnan(window.values).sum()) / MODEL_SLOTS
         return out
 
-    def describe(self, window: DayWindow) -> dict[str, ConditionValue]:
-        """The readable conditions of one window, for the output message."""
+    def describe(self, window: DayWindow, missing: int | None = None) -> dict[str, ConditionValue]:
+        """The readable conditions of one window, for the output message
+        (``missing``: its number of missing slots, when the caller counted them)."""
         day = window.day
         temperature = window.temperature_c
         if temperature is not None and not math.isfinite(temperature):
             temperature = None
-        missing = int(np.isnan(window.values).sum())
+        if missing is None:
+            missing = int(np.isnan(window.values).sum())
         return {
             "day_of_week": _DAY_NAMES[day.weekday()],
             "day_of_year": day.timetuple().tm_yday,

@@ -155,7 +155,13 @@ class AutoencoderScorer:
     def _history(self, windows: Sequence[DayWindow], inputs: ModelInputs) -> HistoryTerms:
         scales = inputs.scales
         values = np.stack([w.values for w in windows]) / scales[:, np.newaxis]
-        histories = [w.history / scale for w, scale in zip(windows, scales, strict=True)]
+        # one (n, K, 48) array, NaN where a window has fewer days: the terms are batched
+        longest = max(len(w.history) for w in windows)
+        histories = np.full((len(windows), longest, values.shape[1]), np.nan)
+        for row, window in enumerate(windows):
+            if len(window.history):
+                histories[row, longest - len(window.history) :] = window.history
+        histories /= scales[:, np.newaxis, np.newaxis]
         return history_terms(values, histories, self._terms)
 
     def _reconstruct(
@@ -203,9 +209,10 @@ class AutoencoderScorer:
             "term_level": terms.level.sum(axis=1),
             "term_stuck": terms.stuck.sum(axis=1),
         }
+        missing = (inputs.present.shape[1] - inputs.present.sum(axis=1)).round().astype(int)
         verdicts: list[Verdict] = []
         for row, window in enumerate(windows):
-            conditions = self._encoder.describe(window)
+            conditions = self._encoder.describe(window, int(missing[row]))
             conditions["scale"] = float(inputs.scales[row])
             conditions["scale_source"] = inputs.sources[row].value
             conditions["history_days_used"] = int(terms.history_days[row])

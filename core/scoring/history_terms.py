@@ -36,16 +36,25 @@ most injected anomalies at a 0.5 % false-alarm rate on held-out days.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from core.days import MODEL_SLOTS
+from core.scoring.batch_stats import (
+    block_mean,
+    longest_run,
+    nan_mean,
+    nan_quantile,
+    stack_histories,
+)
 
 __all__ = ["HistoryTerms", "HistoryTermsConfig", "history_terms"]
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 _MAD_TO_SIGMA = 1.4826
 
 
@@ -82,127 +91,105 @@ class HistoryTerms:
         return result
 
 
-def _longest_run(rows: FloatArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Per row: the longest run of equal consecutive present values (as repeats,
-    so 3 equal values are a run of 2) and the index of its last slot."""
-    same = rows[:, 1:] == rows[:, :-1]  # NaN is never equal: gaps break runs
-    index = np.arange(same.shape[1])
-    # repeats so far at each slot: distance to the last slot that broke the run
-    last_break = np.maximum.accumulate(np.where(same, -1, index), axis=1)
-    current = np.where(same, index - last_break, 0)
-    best = current.max(axis=1)
-    end = current.argmax(axis=1) + 1  # the first slot where the longest run peaks
-    return best.astype(np.int64), np.where(best > 0, end, 0).astype(np.int64)
-
-
-def _row_quantile(rows: FloatArray, q: float) -> FloatArray:
-    """Per row, the ``q`` quantile of the present values (numpy's linear rule);
-    ``np.nanpercentile`` does the same one row at a time, 50 times slower."""
-    ordered = np.sort(rows, axis=1)  # NaN sorts last
-    top = np.maximum(np.isfinite(rows).sum(axis=1) - 1, 0)
-    position = q * top
-    low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, top)
-    fraction = position - low
-    picked = np.arange(rows.shape[0])
-    result: FloatArray = ordered[picked, low] * (1 - fraction) + ordered[picked, high] * fraction
-    return result
-
-
-def _excess(logs: FloatArray, history: FloatArray, c: float) -> FloatArray:
-    """Squared log rise of ``logs`` above the history's per-slot maximum, ± one slot."""
-    peak = np.nan_to_num(np.nanmax(history, axis=0), nan=0.0)
-    peak = np.maximum(peak, np.maximum(np.roll(peak, 1), np.roll(peak, -1)))
+def _excess(logs: FloatArray, days: FloatArray, c: float) -> FloatArray:
+    """Squared log rise of ``logs`` ``(n, 48)`` above the per-slot maximum of
+    ``days`` ``(n, K, 48)``, ± one slot (0 where a slot was never read)."""
+    peak = np.nan_to_num(np.fmax.reduce(days, axis=1), nan=0.0)
+    peak = np.maximum(peak, np.maximum(np.roll(peak, 1, axis=1), np.roll(peak, -1, axis=1)))
     result: FloatArray = np.maximum(logs - np.log(peak + c), 0.0) ** 2
     return result
 
 
-def _block_mean(rows: FloatArray, cfg: HistoryTermsConfig) -> FloatArray:
-    """Centred moving mean over ``block_slots`` half hours (wrapping at midnight)."""
-    k = cfg.block_slots
-    shifted = np.stack([np.roll(rows, shift, axis=1) for shift in range(-(k // 2), k - k // 2)])
-    result: FloatArray = np.nanmean(shifted, axis=0)
+def _level_z(
+    today: FloatArray, days: FloatArray, c: float, floor: float, cfg: HistoryTermsConfig
+) -> FloatArray:
+    """|robust z| of ``log(today + c)`` against each row's days ``(n, K)`` (NaN:
+    none), the smaller of the whole history's and the recent days' (same
+    spread): a change that has lasted a few days (the heating switched off
+    for spring) is news once."""
+    logs = np.log(days + c)
+    median = nan_quantile(logs, 0.5, axis=1)
+    mad = nan_quantile(np.abs(logs - median[:, np.newaxis]), 0.5, axis=1)
+    spread = np.maximum(_MAD_TO_SIGMA * mad, floor)
+    recent = nan_quantile(logs[:, -cfg.recent_days :], 0.5, axis=1)
+    value = np.log(today + c)
+    result: FloatArray = np.minimum(np.abs(value - median), np.abs(value - recent)) / spread
     return result
 
 
-def _level_z(
-    today: float, days: FloatArray, c: float, floor: float, cfg: HistoryTermsConfig
-) -> float:
-    """|robust z| of ``log(today + c)`` against the history's days, the smaller of
-    the whole history's and the recent days' (same spread): a change that has
-    lasted a few days (the heating switched off for spring) is news once."""
-    logs = np.log(days + c)
-    median = float(np.median(logs))
-    spread = max(_MAD_TO_SIGMA * float(np.median(np.abs(logs - median))), floor)
-    recent = float(np.median(logs[-cfg.recent_days :]))
-    value = float(np.log(today + c))
-    return min(abs(value - median), abs(value - recent)) / spread
-
-
-def _one(
-    day: FloatArray, history: FloatArray, cfg: HistoryTermsConfig
-) -> tuple[FloatArray, FloatArray, FloatArray, int]:
-    zeros = np.zeros(MODEL_SLOTS)
-    usable = history[np.nansum(history, axis=1) > 0] if len(history) else history
-    present = np.isfinite(day)
-    if len(usable) < cfg.min_history or not present.any():
-        return zeros, zeros, zeros.copy(), len(usable)
+def _level(
+    day: FloatArray, days: FloatArray, present: BoolArray, cfg: HistoryTermsConfig
+) -> FloatArray:
+    """The day's level (mean) and baseload (10th-percentile half hour) against
+    the history's, spread over the slots by how far each is from its usual."""
     c = cfg.log_offset
-    logs = np.log(np.maximum(np.nan_to_num(day), 0.0) + c)
+    n, k = days.shape[:2]
+    z = _level_z(nan_mean(day), nan_mean(days), c, cfg.level_spread_floor, cfg)
+    base_days = nan_quantile(days.reshape(n * k, MODEL_SLOTS), 0.1, axis=1).reshape(n, k)
+    zb = _level_z(nan_quantile(day, 0.1, axis=1), base_days, c, cfg.baseload_spread_floor, cfg)
+    total = cfg.level_weight * np.maximum(z - cfg.level_free_z, 0.0) ** 2
+    total += cfg.baseload_weight * np.maximum(zb - cfg.baseload_free_z, 0.0) ** 2
+    total = np.nan_to_num(total)
+    level = np.zeros_like(day)
+    rows = np.flatnonzero(total > 0)  # few: the usual profile only where it is needed
+    if rows.size:
+        profile = np.nan_to_num(nan_quantile(days[rows], 0.5, axis=1))
+        mine = present[rows]
+        away = np.where(mine, np.abs(np.nan_to_num(day[rows]) - profile), 0.0)
+        spread = away.sum(axis=1) > 0
+        weights = np.where(spread[:, np.newaxis], away, mine.astype(np.float64))
+        level[rows] = total[rows, np.newaxis] * weights / weights.sum(axis=1, keepdims=True)
+    return level
 
-    # excess over the history's largest value at this time of day, ± one slot,
-    # for single half hours and for two-hour means (a sustained rise)
-    excess = cfg.excess_weight * np.where(present, _excess(logs, usable, c), 0.0)
-    if cfg.block_slots > 1:
-        block = _block_mean(np.where(present, np.nan_to_num(day), np.nan)[np.newaxis], cfg)
-        block_logs = np.log(np.nan_to_num(block[0]) + c)
-        block_excess = _excess(block_logs, _block_mean(usable, cfg), c)
-        excess += cfg.block_weight * np.where(present, block_excess, 0.0)
 
-    # the day's level (mean) and baseload (10th-percentile half hour) against the history's
-    z = _level_z(float(np.nanmean(day)), np.nanmean(usable, axis=1), c, cfg.level_spread_floor, cfg)
-    zb = _level_z(
-        float(_row_quantile(day[np.newaxis, :], 0.1)[0]),
-        _row_quantile(usable, 0.1),
-        c,
-        cfg.baseload_spread_floor,
-        cfg,
-    )
-    level_total = cfg.level_weight * max(z - cfg.level_free_z, 0.0) ** 2
-    level_total += cfg.baseload_weight * max(zb - cfg.baseload_free_z, 0.0) ** 2
-
-    level = zeros.copy()
-    if level_total > 0:
-        profile = np.nan_to_num(np.nanmedian(usable, axis=0))
-        away = np.where(present, np.abs(np.nan_to_num(day) - profile), 0.0)
-        weights = away if away.sum() > 0 else present.astype(np.float64)
-        level = level_total * weights / weights.sum()
-
-    # a reading repeated longer than the entity ever repeated one lately
-    run, end = _longest_run(day[np.newaxis, :])
-    allowed = max(cfg.stuck_free_slots, int(_longest_run(usable)[0].max()))
-    stuck = zeros.copy()
-    beyond = int(run[0]) - allowed
-    if beyond > 0:
-        first = int(end[0]) - int(run[0])
-        stuck[first : int(end[0]) + 1] = cfg.stuck_weight * beyond**2 / (int(run[0]) + 1)
-    return excess, level, stuck, len(usable)
+def _stuck(day: FloatArray, days: FloatArray, cfg: HistoryTermsConfig) -> FloatArray:
+    """A reading repeated longer than the entity ever repeated one lately."""
+    run, end = longest_run(day)
+    allowed = np.full(run.shape, cfg.stuck_free_slots, dtype=np.int64)
+    long = np.flatnonzero(run > allowed)  # the history's runs matter only for these
+    if long.size:
+        allowed[long] = np.maximum(allowed[long], longest_run(days[long])[0].max(axis=1))
+    beyond = run - allowed
+    first = end - run
+    slots = np.arange(MODEL_SLOTS)
+    on_run = (slots >= first[:, np.newaxis]) & (slots <= end[:, np.newaxis])
+    value = cfg.stuck_weight * np.maximum(beyond, 0) ** 2 / (run + 1)
+    result: FloatArray = np.where(on_run & (beyond[:, np.newaxis] > 0), value[:, np.newaxis], 0.0)
+    return result
 
 
 def history_terms(
-    values: FloatArray, histories: list[FloatArray], config: HistoryTermsConfig | None = None
+    values: FloatArray,
+    histories: Sequence[FloatArray] | FloatArray,
+    config: HistoryTermsConfig | None = None,
 ) -> HistoryTerms:
     """The terms for a batch: ``values`` ``(n, 48)`` and one ``(k, 48)`` history
-    per row, both already divided by the entity's scale; NaN = missing."""
+    per row (or an ``(n, K, 48)`` array, NaN rows absent), both already divided
+    by the entity's scale; NaN = missing. One numpy call per statistic for the
+    whole batch (:mod:`core.scoring.batch_stats`), no loop over windows."""
     cfg = config or HistoryTermsConfig()
-    n = values.shape[0]
-    out = np.zeros((3, n, MODEL_SLOTS))
-    days = np.zeros(n, dtype=np.int64)
-    # An all-NaN column of history (a half hour never read) is handled; numpy warns.
+    days, used = stack_histories(histories)
+    present = np.isfinite(values)
+    judged = (used >= cfg.min_history) & present.any(axis=1)
+    zeros = np.zeros(values.shape)
+    if not judged.any():
+        return HistoryTerms(zeros, zeros.copy(), zeros.copy(), used)
+    rows = np.flatnonzero(judged)
+    day, days, present = values[rows], days[rows], present[rows]
+    c = cfg.log_offset
+    # An all-NaN slot of history (a half hour never read) is handled; numpy warns.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for row in range(n):
-            excess, level, stuck, used = _one(values[row], histories[row], cfg)
-            out[0, row], out[1, row], out[2, row] = excess, level, stuck
-            days[row] = used
-    return HistoryTerms(out[0], out[1], out[2], days)
+        logs = np.log(np.maximum(np.nan_to_num(day), 0.0) + c)
+        # excess over the history's largest value at this time of day, ± one slot,
+        # for single half hours and for two-hour means (a sustained rise)
+        excess = cfg.excess_weight * np.where(present, _excess(logs, days, c), 0.0)
+        if cfg.block_slots > 1:
+            block = block_mean(np.where(present, np.nan_to_num(day), np.nan), cfg.block_slots)
+            block_logs = np.log(np.nan_to_num(block) + c)
+            block_excess = _excess(block_logs, block_mean(days, cfg.block_slots), c)
+            excess += cfg.block_weight * np.where(present, block_excess, 0.0)
+        level = _level(day, days, present, cfg)
+    out = np.zeros((3, *values.shape))
+    out[0, rows], out[1, rows], out[2, rows] = excess, level, _stuck(day, days, cfg)
+    return HistoryTerms(out[0], out[1], out[2], used)
