@@ -11,6 +11,8 @@ Everything is JSON (never pickle), so reading it cannot run code::
      "training": {"epochs": 41, "precision": "bf16", "device": "cuda", ...},
      "threshold": {"value": 1.92, "method": "quantile", "target_rate": 0.01, ...},
      "normalization": {"method": "median-daily-rms", "floor": 0.001, "scales": {...}},
+     "terms": {"excess_weight": 1.0, ...},            (optional: history terms used)
+     "envelopes": {"block_slots": 4, "peaks": {...}},  (optional: core.envelopes)
      "conditions": {"names": [...], "temperature_mean": 11.3, "temperature_std": 5.8, ...},
      "model": {"n_slots": 48, "n_conditions": 13, "hidden": 8, "latent": 2, ...},
      "weights": {"file": "meter-20130301T0000-3.safetensors", "sha256": "...", "bytes": 4512}}
@@ -29,8 +31,10 @@ from typing import Any
 from core.autoencoder import AutoencoderConfig
 from core.calibration import Threshold
 from core.conditions import ConditionEncoder
+from core.envelopes import EntityEnvelopes
 from core.holidays import HolidayCalendar
 from core.normalization import EntityNormalizer
+from core.scoring.history_terms import HistoryTermsConfig
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelMetadata", "ModelRecord"]
 
@@ -57,6 +61,10 @@ class ModelMetadata:
     encoder: ConditionEncoder
     metrics: Mapping[str, float] = field(default_factory=dict)
     training: Mapping[str, Any] = field(default_factory=dict)
+    # optional (absent in older versions): the history terms the threshold was
+    # calibrated with, and the entities' trained envelopes (core.envelopes)
+    terms: HistoryTermsConfig | None = None
+    envelopes: EntityEnvelopes | None = None
 
     def __post_init__(self) -> None:
         if self.data_end.tzinfo is None:
@@ -104,6 +112,10 @@ class ModelRecord:
             "model": self.config.to_dict(),
             "weights": {"file": self.weights_file, "sha256": self.sha256, "bytes": self.size},
         }
+        if meta.terms is not None:
+            document["terms"] = meta.terms.to_dict()
+        if meta.envelopes is not None:
+            document["envelopes"] = meta.envelopes.to_dict()
         # allow_nan=False: a NaN metric is a bug to catch here, not a file to write.
         return json.dumps(document, indent=2, sort_keys=True, allow_nan=False)
 
@@ -134,6 +146,8 @@ class ModelRecord:
             encoder=ConditionEncoder.from_dict(doc["conditions"], calendar),
             metrics=metrics,
             training=dict(doc["training"]),
+            terms=HistoryTermsConfig.from_dict(doc["terms"]) if "terms" in doc else None,
+            envelopes=EntityEnvelopes.from_dict(doc["envelopes"]) if "envelopes" in doc else None,
         )
         return cls(
             version=str(doc["version"]),

@@ -53,6 +53,7 @@ from core.exceptions import ModelRefused, UnknownModel
 from core.holidays import HolidayCalendar, default_calendar
 from core.metadata import FORMAT, ModelMetadata, ModelRecord
 from core.scoring.autoencoder import AutoencoderScorer
+from core.scoring.history_terms import terms_for
 
 __all__ = [
     "ModelRegistry",
@@ -213,6 +214,8 @@ class ModelRegistry:
             encoder=meta.encoder,
             normalizer=meta.normalizer,
             device=self.device,
+            terms=meta.terms or terms_for(kind),
+            envelopes=meta.envelopes,
         )
 
     def load_current(self, kind: str) -> AutoencoderScorer | None:

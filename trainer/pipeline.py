@@ -32,6 +32,7 @@ import numpy.typing as npt
 from core.calibration import ThresholdMethod, calibrate, score_summary
 from core.conditions import ConditionEncoder
 from core.days import day_layout
+from core.envelopes import EntityEnvelopes
 from core.exceptions import ModelRefused
 from core.history import HISTORY_DAYS, with_history
 from core.metadata import ModelMetadata
@@ -39,6 +40,7 @@ from core.normalization import EntityNormalizer
 from core.registry import ModelRegistry, challenger_wins
 from core.scoring.autoencoder import AutoencoderScorer
 from core.scoring.base import DayWindow
+from core.scoring.history_terms import terms_for
 from trainer.exceptions import NotEnoughData
 from trainer.fit import FitConfig, FitResult, build_training_set, fit
 
@@ -121,6 +123,10 @@ def train_and_publish(
         checkpoint_path=checkpoint_path,
     )
 
+    terms = terms_for(kind)
+    envelopes = None
+    if terms.envelope:  # the training days' peaks: what the 28-day history may not hold
+        envelopes = EntityEnvelopes.fit(train, normalizer, terms.block_slots)
     challenger = AutoencoderScorer(
         result.model,
         kind=kind,
@@ -129,6 +135,8 @@ def train_and_publish(
         encoder=encoder,
         normalizer=normalizer,
         device=device,
+        terms=terms,
+        envelopes=envelopes,
     )
     scores = challenger.raw_scores(holdout)
     threshold = calibrate(scores, plan.threshold_method, target_rate=plan.target_rate, k=plan.k)
@@ -167,6 +175,8 @@ def train_and_publish(
         encoder=encoder,
         metrics=metrics,
         training={**result.summary(), "holdout_fraction": plan.holdout_fraction},
+        terms=terms,
+        envelopes=envelopes,
     )
     version = registry.publish(kind, result.model, metadata)
     log.info("published %s (threshold %.4g, %s)", version, threshold.value, threshold.method)

@@ -33,9 +33,10 @@ import torch
 
 from core.autoencoder import AutoencoderConfig, ConditionalAutoencoder, resolve_device, slot_errors
 from core.conditions import ConditionEncoder
+from core.envelopes import EntityEnvelopes
 from core.normalization import EntityNormalizer, ScaleSource
 from core.scoring.base import DayWindow, Verdict
-from core.scoring.history_terms import HistoryTerms, HistoryTermsConfig, history_terms
+from core.scoring.history_terms import HistoryTerms, HistoryTermsConfig, history_terms, terms_for
 
 __all__ = ["AutoencoderScorer", "ModelInputs", "model_inputs"]
 
@@ -83,6 +84,7 @@ class AutoencoderScorer:
         device: str | torch.device = "auto",
         max_batch: int = 16384,
         terms: HistoryTermsConfig | None = None,
+        envelopes: EntityEnvelopes | None = None,
     ) -> None:
         if not threshold > 0:
             raise ValueError(f"threshold must be positive, got {threshold}")
@@ -95,7 +97,8 @@ class AutoencoderScorer:
         self._normalizer = normalizer
         # Only a memory bound: a worker's micro-batch normally fits in one pass.
         self._max_batch = max_batch
-        self._terms = terms or HistoryTermsConfig()
+        self._terms = terms or terms_for(kind)
+        self._envelopes = envelopes
 
     @property
     def detector(self) -> str:
@@ -145,7 +148,12 @@ class AutoencoderScorer:
             device=self._device,
             max_batch=self._max_batch,
             terms=self._terms,
+            envelopes=self._envelopes,
         )
+
+    @property
+    def terms(self) -> HistoryTermsConfig:
+        return self._terms
 
     def explain(self, windows: Sequence[DayWindow]) -> tuple[FloatArray, FloatArray, ModelInputs]:
         """``(contributions, expected in units, inputs)`` for ``windows``, float64."""
@@ -162,7 +170,10 @@ class AutoencoderScorer:
             if len(window.history):
                 histories[row, longest - len(window.history) :] = window.history
         histories /= scales[:, np.newaxis, np.newaxis]
-        return history_terms(values, histories, self._terms)
+        envelope = None
+        if self._terms.envelope and self._envelopes is not None:
+            envelope = self._envelopes.arrays(windows)
+        return history_terms(values, histories, self._terms, envelope)
 
     def _reconstruct(
         self, windows: Sequence[DayWindow]
@@ -208,6 +219,7 @@ class AutoencoderScorer:
             "term_excess": terms.excess.sum(axis=1),
             "term_level": terms.level.sum(axis=1),
             "term_stuck": terms.stuck.sum(axis=1),
+            "term_deficit": terms.deficit.sum(axis=1),
         }
         missing = (inputs.present.shape[1] - inputs.present.sum(axis=1)).round().astype(int)
         verdicts: list[Verdict] = []

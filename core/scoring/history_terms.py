@@ -36,8 +36,9 @@ most injected anomalies at a 0.5 % false-alarm rate on held-out days.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -50,8 +51,16 @@ from core.scoring.batch_stats import (
     nan_quantile,
     stack_histories,
 )
+from core.scoring.slot_terms import deficit_term, raised_term
 
-__all__ = ["HistoryTerms", "HistoryTermsConfig", "history_terms"]
+__all__ = [
+    "METER_TERMS",
+    "TICKET_TERMS",
+    "HistoryTerms",
+    "HistoryTermsConfig",
+    "history_terms",
+    "terms_for",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -74,6 +83,53 @@ class HistoryTermsConfig:
     stuck_free_slots: int = 2
     min_history: int = 7
     recent_days: int = 7  # level and baseload must differ from these days too
+    # a day raised at every hour (core.scoring.slot_terms); 0 turns a term off.
+    # Off for meters: on the evaluation's training months 40 took doubled days
+    # from F1 0.22 to 0.32, on its test months from 0.10 to 0.12 while spikes
+    # fell from 0.33 to 0.29 (docs/QUALITY.md)
+    raised_weight: float = 0.0
+    raised_free_z: float = 1.0
+    raised_quantile: float = 0.25
+    raised_spread_floor: float = 0.3
+    # a block below the usual inside the day's active span (core.scoring.slot_terms)
+    deficit_weight: float = 0.0
+    deficit_slots: int = 8
+    deficit_quantile: float = 0.1
+    # excess also above the entity's trained envelope (core.envelopes), not only
+    # above its last 28 days: for what recurs less often than that (on-sales)
+    envelope: bool = False
+
+    def to_dict(self) -> dict[str, float | int | bool]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HistoryTermsConfig:
+        """Known fields only (a newer version's extra fields are ignored), typed as the defaults."""
+        known = {name: f.type for name, f in cls.__dataclass_fields__.items()}
+        defaults = cls()
+        values = {k: type(getattr(defaults, k))(v) for k, v in data.items() if k in known}
+        return cls(**values)
+
+
+METER_TERMS = HistoryTermsConfig()
+# Tickets (chosen like the meters' weights, on the evaluation's training months):
+# on-sale bursts every 4-5 weeks are the entity's normal, so excess is measured
+# above the trained envelope; outages and price errors are deficits; the level
+# and stuck terms found nothing there that the others did not.
+TICKET_TERMS = HistoryTermsConfig(
+    block_weight=2.0,
+    level_weight=0.0,
+    baseload_weight=0.0,
+    stuck_weight=0.0,
+    raised_weight=0.0,
+    deficit_weight=0.5,
+    envelope=True,
+)
+
+
+def terms_for(kind: str) -> HistoryTermsConfig:
+    """The default terms of a kind (a model version stores the ones it was calibrated with)."""
+    return TICKET_TERMS if kind == "ticket" else METER_TERMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,20 +137,27 @@ class HistoryTerms:
     """Per-slot contributions of each term, ``(n, 48)`` each, and the usable history days."""
 
     excess: FloatArray
-    level: FloatArray
+    level: FloatArray  # the day's level and baseload, and ``raised``
     stuck: FloatArray
+    deficit: FloatArray
     history_days: npt.NDArray[np.int64]
 
     @property
     def total(self) -> FloatArray:
-        result: FloatArray = self.excess + self.level + self.stuck
+        result: FloatArray = self.excess + self.level + self.stuck + self.deficit
         return result
 
 
-def _excess(logs: FloatArray, days: FloatArray, c: float) -> FloatArray:
+def _excess(
+    logs: FloatArray, days: FloatArray, c: float, envelope: FloatArray | None
+) -> FloatArray:
     """Squared log rise of ``logs`` ``(n, 48)`` above the per-slot maximum of
-    ``days`` ``(n, K, 48)``, ± one slot (0 where a slot was never read)."""
-    peak = np.nan_to_num(np.fmax.reduce(days, axis=1), nan=0.0)
+    ``days`` ``(n, K, 48)`` (and of the trained ``envelope``), ± one slot
+    (0 where a slot was never read)."""
+    peak = np.fmax.reduce(days, axis=1)
+    if envelope is not None:
+        peak = np.fmax(peak, envelope)  # NaN (an entity not trained on): the history alone
+    peak = np.nan_to_num(peak, nan=0.0)
     peak = np.maximum(peak, np.maximum(np.roll(peak, 1, axis=1), np.roll(peak, -1, axis=1)))
     result: FloatArray = np.maximum(logs - np.log(peak + c), 0.0) ** 2
     return result
@@ -162,20 +225,27 @@ def history_terms(
     values: FloatArray,
     histories: Sequence[FloatArray] | FloatArray,
     config: HistoryTermsConfig | None = None,
+    envelope: tuple[FloatArray, FloatArray] | None = None,
 ) -> HistoryTerms:
     """The terms for a batch: ``values`` ``(n, 48)`` and one ``(k, 48)`` history
     per row (or an ``(n, K, 48)`` array, NaN rows absent), both already divided
-    by the entity's scale; NaN = missing. One numpy call per statistic for the
-    whole batch (:mod:`core.scoring.batch_stats`), no loop over windows."""
+    by the entity's scale; NaN = missing. ``envelope``: the trained per-slot
+    maxima of single half hours and of block means, ``(n, 48)`` each, NaN for
+    an entity without (used when ``config.envelope``). One numpy call per
+    statistic for the whole batch (:mod:`core.scoring.batch_stats`), no loop
+    over windows."""
     cfg = config or HistoryTermsConfig()
     days, used = stack_histories(histories)
     present = np.isfinite(values)
     judged = (used >= cfg.min_history) & present.any(axis=1)
-    zeros = np.zeros(values.shape)
     if not judged.any():
-        return HistoryTerms(zeros, zeros.copy(), zeros.copy(), used)
+        zeros = np.zeros(values.shape)
+        return HistoryTerms(zeros, zeros.copy(), zeros.copy(), zeros.copy(), used)
     rows = np.flatnonzero(judged)
     day, days, present = values[rows], days[rows], present[rows]
+    slot_env = block_env = None
+    if cfg.envelope and envelope is not None:
+        slot_env, block_env = envelope[0][rows], envelope[1][rows]
     c = cfg.log_offset
     # An all-NaN slot of history (a half hour never read) is handled; numpy warns.
     with warnings.catch_warnings():
@@ -183,13 +253,17 @@ def history_terms(
         logs = np.log(np.maximum(np.nan_to_num(day), 0.0) + c)
         # excess over the history's largest value at this time of day, ± one slot,
         # for single half hours and for two-hour means (a sustained rise)
-        excess = cfg.excess_weight * np.where(present, _excess(logs, days, c), 0.0)
-        if cfg.block_slots > 1:
+        excess = cfg.excess_weight * np.where(present, _excess(logs, days, c, slot_env), 0.0)
+        if cfg.block_slots > 1 and cfg.block_weight > 0:
             block = block_mean(np.where(present, np.nan_to_num(day), np.nan), cfg.block_slots)
             block_logs = np.log(np.nan_to_num(block) + c)
-            block_excess = _excess(block_logs, block_mean(days, cfg.block_slots), c)
+            block_excess = _excess(block_logs, block_mean(days, cfg.block_slots), c, block_env)
             excess += cfg.block_weight * np.where(present, block_excess, 0.0)
         level = _level(day, days, present, cfg)
-    out = np.zeros((3, *values.shape))
+        if cfg.raised_weight > 0:
+            level += raised_term(day, days, present, cfg)
+        out = np.zeros((4, *values.shape))
+        if cfg.deficit_weight > 0:
+            out[3, rows] = deficit_term(day, days, present, cfg)
     out[0, rows], out[1, rows], out[2, rows] = excess, level, _stuck(day, days, cfg)
-    return HistoryTerms(out[0], out[1], out[2], used)
+    return HistoryTerms(out[0], out[1], out[2], out[3], used)

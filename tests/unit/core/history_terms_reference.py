@@ -140,4 +140,4 @@ def reference_terms(
             excess, level, stuck, used = _one(values[row], histories[row], cfg)
             out[0, row], out[1, row], out[2, row] = excess, level, stuck
             days[row] = used
-    return HistoryTerms(out[0], out[1], out[2], days)
+    return HistoryTerms(out[0], out[1], out[2], np.zeros_like(out[0]), days)

@@ -22,6 +22,17 @@ def test_few_windows_give_the_largest_score_and_say_so() -> None:
     assert threshold.observed_rate == pytest.approx(1 / 3)
 
 
+def test_a_short_tail_is_extrapolated_beyond_the_largest_score() -> None:
+    rng = np.random.default_rng(2)
+    few = rng.exponential(size=90)  # the demo's 90 held-out windows
+    threshold = calibrate(few, target_rate=0.004)
+    assert threshold.value > few.max()
+    # the exponential's 99.6th percentile is ln(250) = 5.5; the largest of 90 is ~4.5
+    assert threshold.value == pytest.approx(np.log(250), rel=0.35)
+    many = rng.exponential(size=100_000)
+    assert (many >= threshold.value).mean() < 0.01
+
+
 def test_mean_plus_k_sigma() -> None:
     scores = np.array([1.0, 2.0, 3.0, 4.0])
     threshold = calibrate(scores, "mean_std", k=2.5)

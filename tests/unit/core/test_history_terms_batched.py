@@ -10,7 +10,7 @@ from core.history import with_history
 from core.normalization import EntityNormalizer
 from core.scoring.base import DayWindow
 from core.scoring.batch_stats import block_mean, longest_run, nan_quantile, stack_histories
-from core.scoring.history_terms import history_terms
+from core.scoring.history_terms import HistoryTermsConfig, history_terms
 
 
 def _changed(windows: list[DayWindow]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -41,7 +41,9 @@ def _changed(windows: list[DayWindow]) -> tuple[np.ndarray, list[np.ndarray]]:
 def test_batched_terms_equal_the_per_window_reference(london_windows: list[DayWindow]) -> None:
     days, histories = _changed(with_history(london_windows))
     expected = reference_terms(days, histories)
-    for got in (history_terms(days, histories), history_terms(days, stack_histories(histories)[0])):
+    before = HistoryTermsConfig(raised_weight=0.0)  # the terms the reference has
+    stacked = stack_histories(histories)[0]
+    for got in (history_terms(days, histories, before), history_terms(days, stacked, before)):
         for term in ("excess", "level", "stuck"):
             np.testing.assert_allclose(
                 getattr(got, term), getattr(expected, term), rtol=1e-9, atol=1e-12
