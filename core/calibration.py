@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Threshold", "ThresholdMethod", "calibrate", "score_summary"]
+__all__ = ["Threshold", "ThresholdMethod", "calibrate", "score_summary", "sure_exceedances"]
 
 # A zero threshold would make severity_for() call nothing anomalous.
 _MIN_THRESHOLD = 1e-9
@@ -51,6 +51,7 @@ class Threshold:
     k: float | None  # mean_std method
     n: int  # held-out windows it was calibrated on
     observed_rate: float  # share of those windows at or above it
+    confidence: float | None = None  # quantile method read conservatively (optional field)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +61,7 @@ class Threshold:
             "k": self.k,
             "n": self.n,
             "observed_rate": self.observed_rate,
+            "confidence": self.confidence,
         }
 
     @classmethod
@@ -67,7 +69,7 @@ class Threshold:
         value = float(data["value"])
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"threshold must be a positive number, got {value}")
-        rate, k = data.get("target_rate"), data.get("k")
+        rate, k, confidence = data.get("target_rate"), data.get("k"), data.get("confidence")
         return cls(
             value,
             ThresholdMethod(data["method"]),
@@ -75,6 +77,7 @@ class Threshold:
             None if k is None else float(k),
             int(data["n"]),
             float(data["observed_rate"]),
+            None if confidence is None else float(confidence),
         )
 
 
@@ -97,12 +100,28 @@ def _tail_quantile(array: npt.NDArray[np.float64], target_rate: float) -> float:
     return start + float(excess.mean()) * math.log(share / target_rate)
 
 
+def sure_exceedances(n: int, target_rate: float, confidence: float) -> int:
+    """The largest ``k`` with ``P(Binomial(n, target_rate) >= k) >= confidence`` (0 if none):
+    the ``k``-th largest of ``n`` scores then lies above the true ``1 - target_rate``
+    quantile with at least that probability."""
+    p = target_rate
+    pmf = (1.0 - p) ** n  # P(X = 0), then the recurrence P(X = j + 1) from P(X = j)
+    below = 0.0  # P(X < k)
+    for k in range(n + 1):
+        if 1.0 - below < confidence:
+            return k - 1 if k > 0 else 0
+        below += pmf
+        pmf *= (n - k) / (k + 1) * p / (1.0 - p)
+    return n
+
+
 def calibrate(
     scores: npt.ArrayLike,
     method: ThresholdMethod | str = ThresholdMethod.QUANTILE,
     *,
     target_rate: float = 0.01,
     k: float = 2.5,
+    confidence: float | None = None,
 ) -> Threshold:
     """The threshold for held-out normal ``scores`` (see the module doc)."""
     array = _finite(scores)
@@ -110,8 +129,16 @@ def calibrate(
     if method is ThresholdMethod.QUANTILE:
         if not 0 < target_rate < 1:
             raise ValueError(f"target_rate must be in (0, 1), got {target_rate}")
+        if confidence is not None and not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence}")
         value = float(np.quantile(array, 1.0 - target_rate, method="higher"))
-        if array.size * target_rate < 1 and array.size >= _TAIL_MIN_WINDOWS:
+        short = array.size * target_rate < 1
+        if confidence is not None:
+            allowed = sure_exceedances(array.size, target_rate, confidence)
+            short = allowed < 1
+            if not short:
+                value = float(np.sort(array)[-allowed])
+        if short and array.size >= _TAIL_MIN_WINDOWS:
             value = max(value, _tail_quantile(array, target_rate))
         rate, k_used = target_rate, None
     else:
@@ -119,7 +146,8 @@ def calibrate(
         rate, k_used = None, k
     value = max(value, _MIN_THRESHOLD)
     observed = float((array >= value).mean())
-    return Threshold(value, method, rate, k_used, int(array.size), observed)
+    sure = confidence if method is ThresholdMethod.QUANTILE else None
+    return Threshold(value, method, rate, k_used, int(array.size), observed, sure)
 
 
 def score_summary(scores: npt.ArrayLike) -> dict[str, float]:

@@ -146,8 +146,11 @@ class CaseStudyAutoencoder:
 class ProfileMad:
     name = "profile_mad"
 
-    def __init__(self, target_rate: float, holdout_fraction: float = 0.2) -> None:
+    def __init__(
+        self, target_rate: float, holdout_fraction: float = 0.2, confidence: float | None = None
+    ) -> None:
         self.target_rate = target_rate
+        self.confidence = confidence
         self.holdout_fraction = holdout_fraction
         self._scorer = BaselineScorer()
 
@@ -157,7 +160,9 @@ class ProfileMad:
         _, holdout = split_by_day(with_history(train), self.holdout_fraction)
         scores = np.array([v.score for v in self._scorer.score(holdout)])
         judged = scores[scores > 0]  # warming-up days score 0 and never alert
-        threshold = calibrate(judged, target_rate=self.target_rate).value
+        threshold = calibrate(
+            judged, target_rate=self.target_rate, confidence=self.confidence
+        ).value
         self._scorer = BaselineScorer(BaselineConfig(threshold=threshold))
 
     def flags(self, windows: Sequence[DayWindow]) -> BoolArray:

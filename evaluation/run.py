@@ -55,7 +55,7 @@ def _detectors(kind: str, cfg: EvaluationConfig) -> list[Detector]:
         DailyTotalZ(),
         IsolationForestDays(cfg.seed),
         CaseStudyAutoencoder(FitConfig(max_epochs=cfg.max_epochs), device=cfg.device),
-        ProfileMad(plan.target_rate),
+        ProfileMad(plan.target_rate, confidence=plan.confidence),
     ]
 
 

@@ -3,7 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.calibration import Threshold, ThresholdMethod, calibrate, score_summary
+from core.calibration import (
+    Threshold,
+    ThresholdMethod,
+    calibrate,
+    score_summary,
+    sure_exceedances,
+)
 
 
 def test_quantile_threshold_gives_the_target_false_alarm_rate() -> None:
@@ -59,3 +65,33 @@ def test_round_trip_and_summary() -> None:
     assert summary["p50"] == 50.0
     assert summary["max"] == 100.0
     assert summary["n"] == 101
+
+
+def test_sure_exceedances_is_the_binomial_order_statistic_bound() -> None:
+    # P(Bin(3300, 0.005) >= 11) = 0.92, >= 12 is 0.87: 11 scores may lie above
+    assert sure_exceedances(3300, 0.005, 0.9) == 11
+    assert sure_exceedances(90, 0.005, 0.9) == 0  # not even one: the tail rule
+    assert sure_exceedances(10, 0.5, 0.5) == 5
+
+
+def test_a_confident_threshold_rarely_overshoots_its_target() -> None:
+    rng = np.random.default_rng(3)
+    over_plain = over_sure = 0
+    for _ in range(200):
+        held_out = rng.exponential(size=3300)
+        plain = calibrate(held_out, target_rate=0.005)
+        sure = calibrate(held_out, target_rate=0.005, confidence=0.9)
+        assert sure.value >= plain.value and sure.confidence == 0.9
+        # the exponential's true exceedance rate of t is exp(-t)
+        over_plain += np.exp(-plain.value) > 0.005
+        over_sure += np.exp(-sure.value) > 0.005
+    assert over_sure / 200 <= 0.15  # about 1 - confidence
+    assert over_plain / 200 >= 0.3  # the plain quantile: about half the time
+    assert Threshold.from_dict(sure.to_dict()) == sure
+
+
+def test_a_confident_threshold_on_few_windows_uses_the_tail() -> None:
+    few = np.random.default_rng(4).exponential(size=90)
+    assert calibrate(few, target_rate=0.005, confidence=0.9).value >= few.max()
+    with pytest.raises(ValueError, match="confidence"):
+        calibrate(few, confidence=1.0)

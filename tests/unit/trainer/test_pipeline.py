@@ -49,7 +49,7 @@ def test_first_model_is_published_and_becomes_current(
     assert (meta.data_first_day, meta.data_last_day) == (date(2013, 1, 1), date(2013, 2, 28))
     assert meta.n_train + meta.n_valid == len(trainer_windows)
     assert meta.threshold.method == "quantile"
-    assert meta.threshold.target_rate == 0.004
+    assert (meta.threshold.target_rate, meta.threshold.confidence) == (0.005, 0.9)
     assert meta.metrics["holdout_mean_score"] < outcome.fit.initial_valid_loss
     assert meta.training["precision"] == "fp32"
     scorer = registry.load("meter", outcome.version)
