@@ -81,6 +81,18 @@ def _contents(messages: list[dict[str, Any]]) -> dict[tuple[str, int], set[bytes
     return contents
 
 
+def _difference(score: dict[str, Any], sent: list[float]) -> str:
+    actual = score["actual"]
+    missing = [i for i, v in enumerate(actual) if v is None]
+    other = [
+        i for i, (v, w) in enumerate(zip(actual, sent, strict=True)) if v is not None and v != w
+    ]
+    return (
+        f"{score['entity_id']} {score['day']} revision {score['revision']}: "
+        f"slots missing {missing}, other values {other}"
+    )
+
+
 def _reasons(letters: Iterable[dict[str, Any]]) -> dict[str, int]:
     return dict(Counter(f"{m['error']['type']}: {m['error']['message'][:80]}" for m in letters))
 
@@ -99,7 +111,11 @@ def assert_delivered(out: Delivered, workload: MeterWorkload, *, context: str = 
         if key not in latest or m["revision"] > latest[key]["revision"]:
             latest[key] = m
     wrong = [k for k, m in latest.items() if m["actual"] != workload.expected[k]]
-    assert not wrong, f"{len(wrong)} windows do not carry the values sent, e.g. {wrong[:3]}"
+    assert not wrong, (
+        f"{len(wrong)} windows do not carry the values sent: "
+        + "; ".join(_difference(latest[k], workload.expected[k]) for k in wrong[:5])
+        + f"\n{context}"
+    )
 
     for topic, messages in (("window-scores", out.scores), ("anomalies", out.alerts)):
         doubled = {k: len(c) for k, c in _contents(messages).items() if len(c) > 1}
