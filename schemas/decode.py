@@ -32,6 +32,7 @@ from schemas._duplicates import (
     screen,
     string_fields,
 )
+from schemas._fast import fast_reading
 from schemas.errors import InvalidMessage
 from schemas.inputs import MAX_BATCH_READINGS, MeterReading, MeterReadingBatch, TicketSale
 
@@ -44,6 +45,7 @@ __all__ = [
     "decode_reading",
     "decode_reading_batch",
     "decode_sale",
+    "fast_reading",
 ]
 
 MAX_PAYLOAD_BYTES: Final = 64 * 1024
