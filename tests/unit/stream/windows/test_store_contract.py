@@ -227,6 +227,22 @@ async def test_complete_day_is_claimed_at_once(store: WindowStore, day: date) ->
     np.testing.assert_array_equal(contents.values, [values[s] for s in range(n_slots)])
 
 
+async def test_a_day_of_52_slots_loads_whole(store: WindowStore) -> None:
+    """Antarctica/Troll's clocks go back two hours: 52 real slots, beyond the
+    fields the Redis store reads by name, so it reads the whole hash."""
+    day = date(2024, 10, 27)
+    n_slots = day_layout(day, "Antarctica/Troll").n_slots
+    assert n_slots == 52
+    batch = WindowBatch(WindowKey("meter", day, "T1"), n_slots, deadline_of(day), deadline_of(day))
+    batch.meter.extend(MeterSlot(slot, slot / 10, slot - 20.0) for slot in range(n_slots))
+    outcome, claim = await apply_one(store, batch)
+    assert outcome is UpdateOutcome.CLAIMED
+    assert claim is not None
+    [contents] = await store.load([claim], HISTORY)
+    np.testing.assert_array_equal(contents.values, [slot / 10 for slot in range(n_slots)])
+    np.testing.assert_array_equal(contents.temperatures, [slot - 20.0 for slot in range(n_slots)])
+
+
 async def test_ticket_sale_is_counted_once_and_summed_per_slot(store: WindowStore) -> None:
     first = sales("E1", [("a", 5, 1.5), ("b", 5, 2.25), ("a", 5, 1.5)])
     assert (await apply_one(store, first))[0] is UpdateOutcome.OPEN
