@@ -26,7 +26,7 @@ class KafkaPublisher:
             **options,
             acks="all",
             enable_idempotence=idempotent,
-            linger_ms=5,
+            linger_ms=0,  # publish sends a whole round before it awaits: a linger only adds latency
             max_batch_size=1 << 20,
             max_request_size=4 << 20,
         )
