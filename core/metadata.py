@@ -13,6 +13,7 @@ Everything is JSON (never pickle), so reading it cannot run code::
      "normalization": {"method": "median-daily-rms", "floor": 0.001, "scales": {...}},
      "terms": {"excess_weight": 1.0, ...},            (optional: history terms used)
      "envelopes": {"block_slots": 4, "peaks": {...}},  (optional: core.envelopes)
+     "level_model": {"features": [...], "fits": {...}, ...},  (optional: core.level_model)
      "conditions": {"names": [...], "temperature_mean": 11.3, "temperature_std": 5.8, ...},
      "model": {"n_slots": 48, "n_conditions": 13, "hidden": 8, "latent": 2, ...},
      "weights": {"file": "meter-20130301T0000-3.safetensors", "sha256": "...", "bytes": 4512}}
@@ -33,6 +34,7 @@ from core.calibration import Threshold
 from core.conditions import ConditionEncoder
 from core.envelopes import EntityEnvelopes
 from core.holidays import HolidayCalendar
+from core.level_model import LevelModel
 from core.normalization import EntityNormalizer
 from core.scoring.history_terms import HistoryTermsConfig
 
@@ -65,6 +67,7 @@ class ModelMetadata:
     # calibrated with, and the entities' trained envelopes (core.envelopes)
     terms: HistoryTermsConfig | None = None
     envelopes: EntityEnvelopes | None = None
+    level_model: LevelModel | None = None  # optional too: the trained level (meters)
 
     def __post_init__(self) -> None:
         if self.data_end.tzinfo is None:
@@ -116,6 +119,8 @@ class ModelRecord:
             document["terms"] = meta.terms.to_dict()
         if meta.envelopes is not None:
             document["envelopes"] = meta.envelopes.to_dict()
+        if meta.level_model is not None:
+            document["level_model"] = meta.level_model.to_dict()
         # allow_nan=False: a NaN metric is a bug to catch here, not a file to write.
         return json.dumps(document, indent=2, sort_keys=True, allow_nan=False)
 
@@ -148,6 +153,9 @@ class ModelRecord:
             training=dict(doc["training"]),
             terms=HistoryTermsConfig.from_dict(doc["terms"]) if "terms" in doc else None,
             envelopes=EntityEnvelopes.from_dict(doc["envelopes"]) if "envelopes" in doc else None,
+            level_model=(
+                LevelModel.from_dict(doc["level_model"]) if "level_model" in doc else None
+            ),
         )
         return cls(
             version=str(doc["version"]),

@@ -216,6 +216,7 @@ class ModelRegistry:
             device=self.device,
             terms=meta.terms or terms_for(kind),
             envelopes=meta.envelopes,
+            level_model=meta.level_model,
         )
 
     def load_current(self, kind: str) -> AutoencoderScorer | None:

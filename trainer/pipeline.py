@@ -35,6 +35,7 @@ from core.days import day_layout
 from core.envelopes import EntityEnvelopes
 from core.exceptions import ModelRefused
 from core.history import HISTORY_DAYS, with_history
+from core.level_model import LevelModel
 from core.metadata import ModelMetadata
 from core.normalization import EntityNormalizer
 from core.registry import ModelRegistry, challenger_wins
@@ -131,6 +132,9 @@ def train_and_publish(
     envelopes = None
     if terms.envelope:  # the training days' peaks: what the 28-day history may not hold
         envelopes = EntityEnvelopes.fit(train, normalizer, terms.block_slots)
+    level_model = None
+    if terms.trained_level_weight > 0:  # the expected level under the day's conditions
+        level_model = LevelModel.fit(train, normalizer, registry.calendar)
     challenger = AutoencoderScorer(
         result.model,
         kind=kind,
@@ -141,6 +145,7 @@ def train_and_publish(
         device=device,
         terms=terms,
         envelopes=envelopes,
+        level_model=level_model,
     )
     scores = challenger.raw_scores(holdout)
     threshold = calibrate(
@@ -187,6 +192,7 @@ def train_and_publish(
         training={**result.summary(), "holdout_fraction": plan.holdout_fraction},
         terms=terms,
         envelopes=envelopes,
+        level_model=level_model,
     )
     version = registry.publish(kind, result.model, metadata)
     log.info("published %s (threshold %.4g, %s)", version, threshold.value, threshold.method)

@@ -16,6 +16,9 @@ For a micro-batch of windows, in one forward pass under
   (``excess``, ``level``, ``stuck``: what the entity's recent days say the
   day should not do; 0 without a week of history), in the same normalised
   units;
+* plus ``trained_level`` (:mod:`core.scoring.level_term`): the day's mean
+  and baseload against the entity's trained level model
+  (:mod:`core.level_model`), which needs no history;
 * ``score``: the sum of all contributions (reconstruction error + history
   terms), so contributions add up to the score exactly. Computed in float64
   from the float32 per-slot errors. Each term's share is in the verdict's
@@ -34,9 +37,11 @@ import torch
 from core.autoencoder import AutoencoderConfig, ConditionalAutoencoder, resolve_device, slot_errors
 from core.conditions import ConditionEncoder
 from core.envelopes import EntityEnvelopes
+from core.level_model import LevelModel
 from core.normalization import EntityNormalizer, ScaleSource
 from core.scoring.base import DayWindow, Verdict
 from core.scoring.history_terms import HistoryTerms, HistoryTermsConfig, history_terms, terms_for
+from core.scoring.level_term import expected_rise, trained_level_term
 
 __all__ = ["AutoencoderScorer", "ModelInputs", "model_inputs"]
 
@@ -85,6 +90,7 @@ class AutoencoderScorer:
         max_batch: int = 16384,
         terms: HistoryTermsConfig | None = None,
         envelopes: EntityEnvelopes | None = None,
+        level_model: LevelModel | None = None,
     ) -> None:
         if not threshold > 0:
             raise ValueError(f"threshold must be positive, got {threshold}")
@@ -99,6 +105,7 @@ class AutoencoderScorer:
         self._max_batch = max_batch
         self._terms = terms or terms_for(kind)
         self._envelopes = envelopes
+        self._level_model = level_model
 
     @property
     def detector(self) -> str:
@@ -149,6 +156,7 @@ class AutoencoderScorer:
             max_batch=self._max_batch,
             terms=self._terms,
             envelopes=self._envelopes,
+            level_model=self._level_model,
         )
 
     @property
@@ -158,11 +166,20 @@ class AutoencoderScorer:
     def explain(self, windows: Sequence[DayWindow]) -> tuple[FloatArray, FloatArray, ModelInputs]:
         """``(contributions, expected in units, inputs)`` for ``windows``, float64."""
         reconstruction, expected, inputs = self._reconstruct(windows)
-        return reconstruction + self._history(windows, inputs).total, expected, inputs
+        terms, level = self._history(windows, inputs)
+        return reconstruction + terms.total + level, expected, inputs
 
-    def _history(self, windows: Sequence[DayWindow], inputs: ModelInputs) -> HistoryTerms:
+    def _history(
+        self, windows: Sequence[DayWindow], inputs: ModelInputs
+    ) -> tuple[HistoryTerms, FloatArray]:
+        """The history terms and the trained-level term, per slot."""
         scales = inputs.scales
         values = np.stack([w.values for w in windows]) / scales[:, np.newaxis]
+        level = np.zeros(values.shape)
+        if self._terms.trained_level_weight > 0 and self._level_model is not None:
+            calendar = self._encoder.calendar
+            z_mean, z_base = self._level_model.z(windows, values, calendar)
+            level = trained_level_term(values, z_mean, z_base, self._terms)
         # one (n, K, 48) array, NaN where a window has fewer days: the terms are batched
         longest = max(len(w.history) for w in windows)
         histories = np.full((len(windows), longest, values.shape[1]), np.nan)
@@ -170,10 +187,17 @@ class AutoencoderScorer:
             if len(window.history):
                 histories[row, longest - len(window.history) :] = window.history
         histories /= scales[:, np.newaxis, np.newaxis]
+        allowance = None
+        if self._terms.excess_level_allowance and self._level_model is not None:
+            allowance = expected_rise(
+                self._level_model.expected(windows, self._encoder.calendar)[:, 0],
+                histories,
+                self._level_model.log_offset,
+            )
         envelope = None
         if self._terms.envelope and self._envelopes is not None:
             envelope = self._envelopes.arrays(windows)
-        return history_terms(values, histories, self._terms, envelope)
+        return history_terms(values, histories, self._terms, envelope, allowance), level
 
     def _reconstruct(
         self, windows: Sequence[DayWindow]
@@ -211,8 +235,8 @@ class AutoencoderScorer:
         if not windows:
             return []
         reconstruction, expected, inputs = self._reconstruct(windows)
-        terms = self._history(windows, inputs)
-        contributions = reconstruction + terms.total
+        terms, level = self._history(windows, inputs)
+        contributions = reconstruction + terms.total + level
         scores = contributions.sum(axis=1)
         shares = {
             "term_reconstruction": reconstruction.sum(axis=1),
@@ -220,6 +244,7 @@ class AutoencoderScorer:
             "term_level": terms.level.sum(axis=1),
             "term_stuck": terms.stuck.sum(axis=1),
             "term_deficit": terms.deficit.sum(axis=1),
+            "term_trained_level": level.sum(axis=1),
         }
         missing = (inputs.present.shape[1] - inputs.present.sum(axis=1)).round().astype(int)
         verdicts: list[Verdict] = []

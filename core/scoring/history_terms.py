@@ -83,6 +83,11 @@ class HistoryTermsConfig:
     stuck_free_slots: int = 2
     min_history: int = 7
     recent_days: int = 7  # level and baseload must differ from these days too
+    # ... and from the last day (a change that lasts is news once, not for the
+    # 4 days it takes to move a 7-day median); judged only with this many
+    # slots present (a day's mean over 2 night slots is no level)
+    level_vs_last_day: bool = False
+    level_min_present: int = 0
     # a day raised at every hour (core.scoring.slot_terms); 0 turns a term off.
     # Off for meters: on the evaluation's training months 40 took doubled days
     # from F1 0.22 to 0.32, on its test months from 0.10 to 0.12 while spikes
@@ -98,6 +103,13 @@ class HistoryTermsConfig:
     # excess also above the entity's trained envelope (core.envelopes), not only
     # above its last 28 days: for what recurs less often than that (on-sales)
     envelope: bool = False
+    # raise excess's reference by what the trained level model expects today
+    # above the history's usual level (a cold day after mild weeks)
+    excess_level_allowance: bool = False
+    # the day's level against the entity's trained level model (core.scoring.level_term)
+    trained_level_weight: float = 0.0
+    trained_level_free_z: float = 3.0
+    trained_level_baseload_slack: float = 1.0
 
     def to_dict(self) -> dict[str, float | int | bool]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -111,7 +123,17 @@ class HistoryTermsConfig:
         return cls(**values)
 
 
-METER_TERMS = HistoryTermsConfig()
+# Meters (weights chosen on the evaluation's tuning months, docs/QUALITY.md):
+# the trained level finds doubled days and drift; stuck at 2 keeps a 6-hour
+# stuck reading (beyond² = 100 at weight 1) clear of a threshold that the
+# level term's share of the false-alarm budget lifts to about 100.
+METER_TERMS = HistoryTermsConfig(
+    stuck_weight=2.0,
+    trained_level_weight=100.0,
+    excess_level_allowance=True,
+    level_vs_last_day=True,
+    level_min_present=36,
+)
 # Tickets (chosen like the meters' weights, on the evaluation's training months):
 # on-sale bursts every 4-5 weeks are the entity's normal, so excess is measured
 # above the trained envelope; outages and price errors are deficits; the level
@@ -176,7 +198,10 @@ def _level_z(
     spread = np.maximum(_MAD_TO_SIGMA * mad, floor)
     recent = nan_quantile(logs[:, -cfg.recent_days :], 0.5, axis=1)
     value = np.log(today + c)
-    result: FloatArray = np.minimum(np.abs(value - median), np.abs(value - recent)) / spread
+    away = np.minimum(np.abs(value - median), np.abs(value - recent))
+    if cfg.level_vs_last_day:  # the usable days are last, so [:, -1] is the latest
+        away = np.fmin(away, np.abs(value - logs[:, -1]))
+    result: FloatArray = away / spread
     return result
 
 
@@ -193,6 +218,7 @@ def _level(
     total = cfg.level_weight * np.maximum(z - cfg.level_free_z, 0.0) ** 2
     total += cfg.baseload_weight * np.maximum(zb - cfg.baseload_free_z, 0.0) ** 2
     total = np.nan_to_num(total)
+    total[present.sum(axis=1) < cfg.level_min_present] = 0.0
     level = np.zeros_like(day)
     rows = np.flatnonzero(total > 0)  # few: the usual profile only where it is needed
     if rows.size:
@@ -226,12 +252,15 @@ def history_terms(
     histories: Sequence[FloatArray] | FloatArray,
     config: HistoryTermsConfig | None = None,
     envelope: tuple[FloatArray, FloatArray] | None = None,
+    allowance: FloatArray | None = None,
 ) -> HistoryTerms:
     """The terms for a batch: ``values`` ``(n, 48)`` and one ``(k, 48)`` history
     per row (or an ``(n, K, 48)`` array, NaN rows absent), both already divided
     by the entity's scale; NaN = missing. ``envelope``: the trained per-slot
     maxima of single half hours and of block means, ``(n, 48)`` each, NaN for
-    an entity without (used when ``config.envelope``). One numpy call per
+    an entity without (used when ``config.envelope``). ``allowance``: ``(n,)``
+    log units by which ``excess`` lets the day rise above its references
+    (0 or NaN: none). One numpy call per
     statistic for the whole batch (:mod:`core.scoring.batch_stats`), no loop
     over windows."""
     cfg = config or HistoryTermsConfig()
@@ -250,13 +279,16 @@ def history_terms(
     # An all-NaN slot of history (a half hour never read) is handled; numpy warns.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        logs = np.log(np.maximum(np.nan_to_num(day), 0.0) + c)
+        lift = np.zeros((rows.size, 1))
+        if allowance is not None:
+            lift[:, 0] = np.maximum(np.nan_to_num(allowance[rows]), 0.0)
+        logs = np.log(np.maximum(np.nan_to_num(day), 0.0) + c) - lift
         # excess over the history's largest value at this time of day, ± one slot,
         # for single half hours and for two-hour means (a sustained rise)
         excess = cfg.excess_weight * np.where(present, _excess(logs, days, c, slot_env), 0.0)
         if cfg.block_slots > 1 and cfg.block_weight > 0:
             block = block_mean(np.where(present, np.nan_to_num(day), np.nan), cfg.block_slots)
-            block_logs = np.log(np.nan_to_num(block) + c)
+            block_logs = np.log(np.nan_to_num(block) + c) - lift
             block_excess = _excess(block_logs, block_mean(days, cfg.block_slots), c, block_env)
             excess += cfg.block_weight * np.where(present, block_excess, 0.0)
         level = _level(day, days, present, cfg)
