@@ -15,6 +15,14 @@ dead meter             MAC000009  2013-03-12  0 kWh all day
 night-time load        MAC000007  2013-02-26  +2.5 kWh each half hour 01:00-05:00
 doubled day            MAC000008  2013-03-20  every half hour × 2
 =====================  =========  ==========  =======================================
+
+Every reading carries the outside temperature of its hour (``temperature_c``,
+the contract's optional condition), as a producer with a weather feed
+would send it: ``london_weather_2013q1.csv.gz`` is the hourly London
+temperature of 31 December 2012 to 1 April 2013 from the weather file that
+ships with the same data set (Dark Sky, as in the Kaggle "Smart meters in
+London" set). With it the model knows that March 2013, the coldest in
+England since 1962, was cold (docs/QUALITY.md, the demo).
 """
 
 from __future__ import annotations
@@ -65,6 +73,16 @@ INJECTIONS = (
 )
 
 
+def _hourly_temperatures() -> pd.Series:
+    """UTC hour -> °C, from the bundled weather file."""
+    with (
+        resources.files("anomstream.demo").joinpath("london_weather_2013q1.csv.gz").open("rb") as f
+    ):
+        weather = pd.read_csv(f, compression="gzip")
+    hours = pd.to_datetime(weather["time"], format="%Y-%m-%d %H:%M:%S", utc=True)
+    return pd.Series(weather["temperature"].to_numpy(dtype=float), index=hours)
+
+
 def load_sample() -> pd.DataFrame:
     """The bundled readings with the injections applied, in time order."""
     with resources.files("anomstream.demo").joinpath("london_sample.csv.gz").open("rb") as f:
@@ -77,11 +95,18 @@ def load_sample() -> pd.DataFrame:
         rows = ((frame["LCLid"] == injection.meter_id) & (frame["day"] == injection.day)).to_numpy()
         kwh[rows] = injection.apply(kwh[rows], slot[rows])
     frame["kwh"] = np.round(kwh, 4)
+    frame["temperature_c"] = frame["ts"].dt.floor("h").map(_hourly_temperatures())
     return frame.sort_values(["ts", "LCLid"], kind="stable").reset_index(drop=True)
 
 
 def readings(frame: pd.DataFrame) -> Iterator[dict[str, object]]:
-    """Contract messages (``meter-readings``) for the rows of ``frame``."""
+    """Contract messages (``meter-readings``) for the rows of ``frame``, with the
+    hour's temperature where the weather file has one."""
     stamps = frame["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for meter_id, ts, kwh in zip(frame["LCLid"], stamps, frame["kwh"], strict=True):
-        yield {"meter_id": meter_id, "ts": ts, "kwh": float(kwh)}
+    temperatures = frame["temperature_c"] if "temperature_c" in frame else [None] * len(frame)
+    rows = zip(frame["LCLid"], stamps, frame["kwh"], temperatures, strict=True)
+    for meter_id, ts, kwh, temperature in rows:
+        message: dict[str, object] = {"meter_id": meter_id, "ts": ts, "kwh": float(kwh)}
+        if temperature is not None and np.isfinite(temperature):
+            message["temperature_c"] = float(temperature)
+        yield message
