@@ -12,6 +12,7 @@ microseconds per message. Paths that fully apply the models' rules:
 * ``model_validate_json``             pydantic-core parses and validates at once
 * ``schemas.decode``                  production: the above + size limit + repeated-key screen
 * ``... without repeated-key check``  the same minus the screen, to show what it costs
+* ``schemas.decode.fast_reading``     production fast path of the worker (msgspec, every rule)
 * ``schemas.decode (bulk)``           1000 readings per message, cost per reading
 
 For reference, msgspec (only part of the rules; see the note in the table):
@@ -44,6 +45,7 @@ from pydantic import BaseModel, ValidationError
 from schemas import MeterReading, TicketSale, decode_reading, decode_reading_batch, decode_sale
 from schemas import decode as production
 from schemas._timestamps import check_datetime
+from schemas.decode import fast_reading
 
 N_MESSAGES = 300
 OFFSETS = [
@@ -222,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path, fn in full_meter.items():
         note = "not all rules in msgspec; objects via model_construct" if "msgspec" in path else ""
         measure("meter", path, fn, readings, note=note)
+    fast_note = "production fast path (all rules; fields, not objects); None -> schemas.decode"
+    measure("meter", "schemas.decode.fast_reading", fast_reading, readings, note=fast_note)
     reference = "reference: parse + msgspec's constraints only"
     measure("meter", "msgspec Struct", _METER_DECODER.decode, readings, note=reference)
     bulk_note = "per reading, 1000 readings a message"
