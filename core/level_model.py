@@ -37,6 +37,7 @@ import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -89,20 +90,25 @@ class LevelModel:
         object.__setattr__(self, "fits", MappingProxyType(dict(self.fits)))
 
     def features(self, windows: Sequence[DayWindow], calendar: HolidayCalendar) -> FloatArray:
-        """The ``(n, 4)`` feature matrix of :data:`FEATURES`."""
-        out = np.zeros((len(windows), len(FEATURES)))
+        """The ``(n, 4)`` feature matrix of :data:`FEATURES` (array arithmetic on the
+        days' ordinals; only the lookups are per window)."""
+        n = len(windows)
+        out = np.zeros((n, len(FEATURES)))
+        if n == 0:
+            return out
+        ordinal = np.fromiter((w.day.toordinal() for w in windows), np.int64, n)
+        new_year = np.fromiter((date(w.day.year, 1, 1).toordinal() for w in windows), np.int64, n)
+        temps = np.fromiter(
+            (np.nan if w.temperature_c is None else w.temperature_c for w in windows), float, n
+        )
         out[:, 0] = 1.0
-        for row, window in enumerate(windows):
-            day = window.day
-            out[row, 1] = -math.cos(2.0 * math.pi * (day.timetuple().tm_yday - 172) / 365.25)
-            t = window.temperature_c
-            if not self.uses_temperature:
-                out[row, 2] = 0.0
-            elif t is None or not math.isfinite(t):
-                out[row, 2] = self.heat_fill[0] + self.heat_fill[1] * out[row, 1]
-            else:
-                out[row, 2] = max(_HEAT_BASE_C - t, 0.0) / 10.0
-            out[row, 3] = float(day.weekday() >= 5 or calendar.is_holiday(day))
+        out[:, 1] = -np.cos(2.0 * np.pi * (ordinal - new_year + 1 - 172) / 365.25)
+        if self.uses_temperature:
+            heat = np.maximum(_HEAT_BASE_C - temps, 0.0) / 10.0
+            fill = self.heat_fill[0] + self.heat_fill[1] * out[:, 1]
+            out[:, 2] = np.where(np.isfinite(temps), heat, fill)
+        holiday = np.fromiter((calendar.is_holiday(w.day) for w in windows), bool, n)
+        out[:, 3] = ((ordinal - 1) % 7 >= 5) | holiday  # ordinal 1 was a Monday
         return out
 
     @classmethod
@@ -171,10 +177,15 @@ class LevelModel:
         return result
 
     def z(
-        self, windows: Sequence[DayWindow], scaled: FloatArray, calendar: HolidayCalendar
+        self,
+        windows: Sequence[DayWindow],
+        scaled: FloatArray,
+        calendar: HolidayCalendar,
+        expected: FloatArray | None = None,
     ) -> tuple[FloatArray, FloatArray]:
         """Robust z of the day's mean and baseload (``scaled``: ``(n, 48)``, NaN =
-        missing) against the entity's expected ones; NaN rows for unknown entities."""
+        missing) against the entity's expected ones (:meth:`expected`, if the
+        caller has it); NaN rows for unknown entities."""
         spread = np.full((len(windows), 2), np.nan)
         for row, window in enumerate(windows):
             fitted = self.fits.get(window.entity_id)
@@ -182,7 +193,8 @@ class LevelModel:
                 spread[row] = fitted[2], fitted[3]
         if np.isnan(spread).all():
             return spread[:, 0], spread[:, 1]
-        expected = self.expected(windows, calendar)
+        if expected is None:
+            expected = self.expected(windows, calendar)
         mean, base = day_levels(scaled, self.log_offset)
         return (mean - expected[:, 0]) / spread[:, 0], (base - expected[:, 1]) / spread[:, 1]
 

@@ -176,10 +176,13 @@ class AutoencoderScorer:
         scales = inputs.scales
         values = np.stack([w.values for w in windows]) / scales[:, np.newaxis]
         level = np.zeros(values.shape)
-        if self._terms.trained_level_weight > 0 and self._level_model is not None:
-            calendar = self._encoder.calendar
-            z_mean, z_base = self._level_model.z(windows, values, calendar)
-            level = trained_level_term(values, z_mean, z_base, self._terms)
+        model, cfg, calendar = self._level_model, self._terms, self._encoder.calendar
+        expected = None  # the level model's expectation, for the two terms that use it
+        if model is not None and (cfg.trained_level_weight > 0 or cfg.excess_level_allowance):
+            expected = model.expected(windows, calendar)
+        if model is not None and expected is not None and cfg.trained_level_weight > 0:
+            z_mean, z_base = model.z(windows, values, calendar, expected)
+            level = trained_level_term(values, z_mean, z_base, cfg)
         # one (n, K, 48) array, NaN where a window has fewer days: the terms are batched
         longest = max(len(w.history) for w in windows)
         histories = np.full((len(windows), longest, values.shape[1]), np.nan)
@@ -188,12 +191,8 @@ class AutoencoderScorer:
                 histories[row, longest - len(window.history) :] = window.history
         histories /= scales[:, np.newaxis, np.newaxis]
         allowance = None
-        if self._terms.excess_level_allowance and self._level_model is not None:
-            allowance = expected_rise(
-                self._level_model.expected(windows, self._encoder.calendar)[:, 0],
-                histories,
-                self._level_model.log_offset,
-            )
+        if model is not None and expected is not None and cfg.excess_level_allowance:
+            allowance = expected_rise(expected[:, 0], histories, model.log_offset)
         envelope = None
         if self._terms.envelope and self._envelopes is not None:
             envelope = self._envelopes.arrays(windows)
