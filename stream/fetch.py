@@ -24,10 +24,11 @@ that is no longer assigned.
 Rebalance: Faust stops the flow and calls :meth:`BatchConsumer.wait_empty`
 before it commits and gives partitions up; that waits for the batch in
 flight, so the old owner commits exactly what it processed. Records fetched
-in an earlier consumer generation and not yet handed over are dropped, and
-the consumer seeks back to the committed offsets (as Faust's ``getmany``
-does), so nothing fetched is skipped: whoever owns a partition next reads it
-again from its committed offset.
+across a rebalance and not yet handed over are dropped, and each partition
+still assigned is sought back to its first dropped record — not to the
+committed offset, which a group whose commits never reached the broker does
+not have (aiokafka then leaves the position past the dropped records). A
+partition that moved reads from its committed offset at its new owner.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import structlog
+from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
@@ -94,18 +96,18 @@ class BatchConsumer(faust_aiokafka.Consumer):
             records, generation = await self._fetch()  # the batch in flight runs meanwhile
             if not records or self.should_stop:
                 continue
-            if not await self._deliver(records, generation):
-                # Records were dropped for a rebalance. The consumer's position
-                # is past them, so read again from the committed offsets, as
-                # Faust's own getmany does when the flow stopped under it.
+            dropped = await self._deliver(records, generation)
+            if dropped:
                 await self._settle()
-                await self.perform_seek()
+                await self._rewind(dropped)
 
     async def _fetch(self) -> tuple[dict[TP, list[Any]], int]:
         """One ``getmany``, topped up until ``batch_max`` records or ``batch_wait_s``,
         and the consumer generation they were fetched in."""
-        records, active = await self._wait_next_records(1.0)
+        # read before the wait: records that arrive across a rebalance count as
+        # the old generation's, so they are dropped and rewound, never trusted
         generation = self.app.consumer_generation_id
+        records, active = await self._wait_next_records(1.0)
         merged: dict[TP, list[Any]] = {}
         if not records:
             return merged, generation
@@ -116,14 +118,16 @@ class BatchConsumer(faust_aiokafka.Consumer):
             if remaining <= 0:
                 break
             more, active = await self._wait_next_records(remaining)
-            if self.app.consumer_generation_id != generation:
-                break  # a rebalance: _deliver drops the batch, the drain seeks back
-            if more:
+            if more:  # kept even across a rebalance: what is dropped must be rewound
                 _merge(merged, more, active)
+            if self.app.consumer_generation_id != generation:
+                break  # a rebalance: _deliver drops the batch and the drain rewinds
         return merged, generation
 
-    async def _deliver(self, records: Mapping[TP, list[Any]], generation: int) -> bool:
-        """Hand the records over, topic by topic; False if a rebalance made us drop some."""
+    async def _deliver(self, records: Mapping[TP, list[Any]], generation: int) -> dict[TP, int]:
+        """Hand the records over, topic by topic. If the flow stopped or a rebalance
+        began, the rest is dropped: returns, per partition, the first offset of
+        what was not handed over (empty when everything was)."""
         batches: dict[str, list[Any]] = {}  # aiokafka's records, as fetched
         for tp, fetched in records.items():
             floor = self._read_offset[tp]  # after a seek: what was read already is skipped
@@ -134,15 +138,35 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 await self._deliver_each(tp, todo)
                 continue
             batches.setdefault(tp.topic, []).extend(todo)
-        for topic, batch in batches.items():
-            handler = self.batch_handlers[topic]
-            for chunk in _chunks(batch, self.batch_bytes):
-                prepared = handler.prepare(chunk)  # overlaps the batch in flight
-                await self._settle()  # one batch at a time, in offset order
-                if not self.flow_active or self.app.consumer_generation_id != generation:
-                    return False
-                self._start(handler, chunk, prepared)
-        return True
+        chunks = [
+            (self.batch_handlers[topic], chunk)
+            for topic, batch in batches.items()
+            for chunk in _chunks(batch, self.batch_bytes)
+        ]
+        for n, (handler, chunk) in enumerate(chunks):
+            prepared = handler.prepare(chunk)  # overlaps the batch in flight
+            await self._settle()  # one batch at a time, in offset order
+            if not self.flow_active or self.app.consumer_generation_id != generation:
+                return _first_offsets(c for _, rest in chunks[n:] for c in rest)
+            self._start(handler, chunk, prepared)
+        return {}
+
+    async def _rewind(self, dropped: Mapping[TP, int]) -> None:
+        """Move each partition that is still ours back to the first record dropped.
+
+        Not to the committed offset: a group whose commits have not reached the
+        broker yet has none, and aiokafka then leaves the position where it is,
+        past the dropped records, which would be lost. Everything before the
+        first dropped record was processed (batches run in offset order).
+        """
+        assigned = self.assignment()
+        for tp, offset in dropped.items():
+            if tp not in assigned:
+                continue  # its new owner reads it from the committed offset
+            try:
+                await self.seek(tp, offset)
+            except IllegalStateError:
+                log.info("partition revoked before its rewind", tp=str(tp), offset=offset)
 
     def _start(self, handler: BatchHandler, chunk: list[Record], prepared: Any) -> None:
         self._idle.clear()
@@ -244,6 +268,14 @@ def _chunks(batch: list[Any], max_bytes: int) -> Iterator[list[Any]]:
             start, size = i + 1, 0
     if start < len(batch):
         yield batch[start:]
+
+
+def _first_offsets(records: Iterable[Any]) -> dict[TP, int]:
+    first: dict[TP, int] = {}
+    for r in records:
+        tp = TP(r.topic, r.partition)
+        first[tp] = min(first.get(tp, r.offset), r.offset)
+    return first
 
 
 def _merge(into: dict[TP, list[Any]], records: Mapping[TP, list[Any]], active: Any) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from stream.fetch import _chunks
+from faust.types import TP
+
+from stream.fetch import _chunks, _first_offsets
 from stream.records import RawRecord
 
 
@@ -11,3 +13,11 @@ def test_the_consumer_cuts_batches_by_size_in_order() -> None:
     chunks = list(_chunks(records, 100))
     assert [len(c) for c in chunks] == [3, 3, 3, 1]
     assert [r for c in chunks for r in c] == records
+
+
+def test_dropped_records_rewind_to_the_first_of_each_partition() -> None:
+    # a rebalance dropped these, merged from two fetches (the second after a reset)
+    dropped = [RawRecord("t", 0, n, None, b"") for n in (3449, 3450, 4999)]
+    dropped += [RawRecord("t", 1, n, None, b"") for n in (7, 8)]
+    dropped += [RawRecord("t", 0, n, None, b"") for n in (0, 1)]
+    assert _first_offsets(dropped) == {TP("t", 0): 0, TP("t", 1): 7}
