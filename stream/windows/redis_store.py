@@ -36,7 +36,7 @@ from stream.windows.keys import KeyLayout, ShardKeys
 __all__ = ["RedisWindowStore"]
 
 _TOMBSTONE_TTL_S = 30 * 86400
-_SCRIPTS = ("apply", "claim_due", "commit", "published", "recover", "retire", "watermark")
+_SCRIPTS = ("apply", "claim_due", "commit", "load", "published", "recover", "retire", "watermark")
 
 
 _OUTCOMES = {o.value.encode(): o for o in UpdateOutcome}  # by the script's reply
@@ -177,33 +177,21 @@ class RedisWindowStore:
         return [_claim(kind, row) for _, rows in replies for row in rows]
 
     async def load(self, claims: Sequence[Claim], history_days: int) -> list[WindowContents]:
-        # the slots by name (HMGET, in order) rather than HGETALL: no loop over
-        # the hash's fields in Python, which cost more than the scoring itself
+        # load.lua returns the slots in order: no Python loop over the hash's fields
         pipe = self._redis.pipeline(transaction=False)
         for claim in claims:
             shard = self.layout.for_entity(claim.key.kind, claim.key.entity_id)
-            pipe.hmget(shard.window(KeyLayout.member(claim.key)), _SLOT_FIELDS)
+            window = shard.window(KeyLayout.member(claim.key))
+            await self._scripts["load"](keys=[window], args=[], client=pipe)
             pipe.hgetall(shard.history(claim.key.entity_id))
         replies = await pipe.execute()
-        wide = [i for i, claim in enumerate(claims) if int(replies[2 * i][0] or 0) > _WIDTH]
-        if wide:  # a day longer than 25 hours (a 2-hour clock change): every field
-            extra = self._redis.pipeline(transaction=False)
-            for i in wide:
-                key = claims[i].key
-                shard = self.layout.for_entity(key.kind, key.entity_id)
-                extra.hgetall(shard.window(KeyLayout.member(key)))
-            for i, window in zip(wide, await extra.execute(), strict=True):
-                replies[2 * i] = _fields_in_order(window)
         contents = []
         nan = np.nan
         for i, claim in enumerate(claims):
             row, history = replies[2 * i], replies[2 * i + 1]
-            n_slots = int(row[0] or 0)
-            width = (len(row) - 1) // 2
+            n_slots = int(row[0])
             values = np.array([nan if v is None else float(v) for v in row[1 : 1 + n_slots]])
-            temps = np.array(
-                [nan if v is None else float(v) for v in row[1 + width : 1 + width + n_slots]]
-            )
+            temps = np.array([nan if v is None else float(v) for v in row[1 + n_slots :]])
             if claim.key.kind != "meter":
                 values = np.nan_to_num(values, nan=0.0)  # no sale in a half hour is 0, not missing
             contents.append(
@@ -356,20 +344,6 @@ class RedisWindowStore:
         for shard in self.layout.all_shards(kind):
             pipe.zcard(shard.open)
         return sum(await pipe.execute())
-
-
-_WIDTH = 50  # real slots read by name: 50 on a day with a 1-hour clock change
-_SLOT_FIELDS = ["n", *(f"s{i}" for i in range(_WIDTH)), *(f"t{i}" for i in range(_WIDTH))]
-
-
-def _fields_in_order(window: Mapping[bytes, bytes]) -> list[bytes | None]:
-    """A whole window hash as load's row: n, then its s and t fields by slot."""
-    n = int(window.get(b"n", 0))
-    return [
-        window.get(b"n"),
-        *(window.get(f"s{i}".encode()) for i in range(n)),
-        *(window.get(f"t{i}".encode()) for i in range(n)),
-    ]
 
 
 def _packed_meter(batch: WindowBatch) -> str:

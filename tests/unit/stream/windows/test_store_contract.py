@@ -228,8 +228,9 @@ async def test_complete_day_is_claimed_at_once(store: WindowStore, day: date) ->
 
 
 async def test_a_day_of_52_slots_loads_whole(store: WindowStore) -> None:
-    """Antarctica/Troll's clocks go back two hours: 52 real slots, beyond the
-    fields the Redis store reads by name, so it reads the whole hash."""
+    """Antarctica/Troll's clocks go back two hours: 52 real slots, more than any
+    other zone's day, all loaded."""
+
     day = date(2024, 10, 27)
     n_slots = day_layout(day, "Antarctica/Troll").n_slots
     assert n_slots == 52
