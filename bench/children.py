@@ -16,11 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
-
 from anomstream.embedded.process import ManagedProcess
 from anomstream.processes import WorkerProcess
-from schemas.settings import Settings
+from schemas.settings import Settings, explicit_settings
 
 __all__ = ["Progress", "baseline_process", "bench_settings", "worker_process"]
 
@@ -35,25 +33,10 @@ FAST_GROUP: dict[str, Any] = {
 }
 
 
-class _Isolated(Settings):
-    """Settings from keyword arguments only: the shell's ANOMSTREAM_* must not leak in."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
-
-
 def bench_settings(bootstrap: str, redis_url: str, topic: str, model_dir: Path) -> Settings:
     """A fresh worker configuration: its own group, key prefix and output topics."""
     run = uuid.uuid4().hex[:8]
-    return _Isolated(
+    return explicit_settings(
         kafka_bootstrap=bootstrap,
         redis_url=redis_url,
         topic_readings=topic,

@@ -16,9 +16,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-__all__ = ["KafkaSecurityProtocol", "SaslMechanism", "Settings", "load_settings"]
+__all__ = [
+    "KafkaSecurityProtocol",
+    "SaslMechanism",
+    "Settings",
+    "explicit_settings",
+    "load_settings",
+]
 
 # Values that mean "someone forgot to set this"; refused rather than used.
 _PLACEHOLDER_SECRETS = frozenset(
@@ -219,3 +225,24 @@ def load_settings(**overrides: Any) -> Settings:
     """
     given = {key: value for key, value in overrides.items() if value is not None}
     return Settings(**given)
+
+
+class _ExplicitSettings(Settings):
+    """:class:`Settings` that reads no environment variables and no ``.env`` file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def explicit_settings(**values: Any) -> Settings:
+    """Settings from ``values`` alone, with the same validation: for tests and
+    benchmarks, which must not see the ``ANOMSTREAM_*`` of a developer's shell."""
+    return _ExplicitSettings(**values)

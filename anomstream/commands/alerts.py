@@ -33,6 +33,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from anomstream.commands.options import Bootstrap
 from anomstream.commands.train import EXIT_UNAVAILABLE, KindChoice
 from anomstream.logs import configure_logging
 from schemas import Alert, InvalidMessage
@@ -186,14 +187,7 @@ def alerts(
     topic: Annotated[
         str | None, typer.Option(help="Topic (default: ANOMSTREAM_TOPIC_ANOMALIES).")
     ] = None,
-    bootstrap: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap",
-            "--kafka-bootstrap",
-            help="Kafka bootstrap servers (default: ANOMSTREAM_KAFKA_BOOTSTRAP).",
-        ),
-    ] = None,
+    bootstrap: Bootstrap = None,
 ) -> None:
     """Follow the anomalies topic and print each alert readably (--json: raw lines)."""
     from anomstream.alert_view import render_alert

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from anomstream.commands.options import Bootstrap
 from anomstream.commands.train import EXIT_UNAVAILABLE, KindChoice
 from anomstream.logs import configure_logging
 from schemas.settings import Settings, load_settings
@@ -76,14 +77,7 @@ def replay(
         str | None,
         typer.Option(help="Target topic (default: ANOMSTREAM_TOPIC_READINGS or _SALES)."),
     ] = None,
-    bootstrap: Annotated[
-        str | None,
-        typer.Option(
-            "--bootstrap",
-            "--kafka-bootstrap",
-            help="Kafka bootstrap servers (default: ANOMSTREAM_KAFKA_BOOTSTRAP).",
-        ),
-    ] = None,
+    bootstrap: Bootstrap = None,
 ) -> None:
     """Produce a file of readings or sales into Kafka, validated, with a progress bar."""
     from anomstream.replay import BadArguments, ProduceFailed, Replay, ReplayOptions
