@@ -1,10 +1,11 @@
 """An entity's recent days, attached to each of its windows as the worker does.
 
 The stream worker gives every window the entity's last ``days`` finished
-days before it (``DayWindow.history``, oldest first, gaps skipped). Offline
-code (the trainer's calibration days, London files, the evaluation) builds
-the same thing from a list of windows with :func:`with_history`, so a score
-computed offline is the score the worker would compute.
+days before it (``DayWindow.history``, oldest first, gaps skipped), with
+each day's date and mean temperature. Offline code (the trainer's
+calibration days, London files, the evaluation) builds the same thing from
+a list of windows with :func:`with_history`, so a score computed offline is
+the score the worker would compute.
 """
 
 from __future__ import annotations
@@ -33,8 +34,19 @@ def with_history(windows: Sequence[DayWindow], days: int = HISTORY_DAYS) -> list
     for indexes in by_entity.values():
         indexes.sort(key=lambda i: windows[i].day)
         stacked = np.stack([windows[i].values for i in indexes])
+        dates = tuple(windows[i].day for i in indexes)
+        temps = np.array([_temperature(windows[i]) for i in indexes])
         for position, index in enumerate(indexes):
-            # A view, not a copy: a year of days costs no more memory than the days.
-            history = stacked[max(0, position - days) : position] if days > 0 else stacked[:0]
-            out[index] = replace(windows[index], history=history.reshape(-1, MODEL_SLOTS))
+            # Views, not copies: a year of days costs no more memory than the days.
+            rows = slice(max(0, position - days), position) if days > 0 else slice(0, 0)
+            out[index] = replace(
+                windows[index],
+                history=stacked[rows].reshape(-1, MODEL_SLOTS),
+                history_days=dates[rows],
+                history_temperatures=temps[rows],
+            )
     return out
+
+
+def _temperature(window: DayWindow) -> float:
+    return np.nan if window.temperature_c is None else window.temperature_c

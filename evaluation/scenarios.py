@@ -48,13 +48,21 @@ class Series:
     def windows(self, first: date, values: FloatArray | None = None) -> list[DayWindow]:
         """Days from ``first`` on, each with its history (views of ``values``)."""
         rows = self.values if values is None else values
+        temps = np.array([np.nan if t is None else t for t in self.temperatures])
         out = []
         for i, day in enumerate(self.days):
             if day >= first:
-                history = rows[max(0, i - HISTORY_DAYS) : i]
+                past = slice(max(0, i - HISTORY_DAYS), i)
                 out.append(
                     DayWindow(
-                        self.kind, self.entity_id, day, rows[i], self.temperatures[i], history
+                        self.kind,
+                        self.entity_id,
+                        day,
+                        rows[i],
+                        self.temperatures[i],
+                        rows[past],
+                        self.days[past],
+                        temps[past],
                     )
                 )
         return out

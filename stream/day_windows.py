@@ -5,7 +5,8 @@ day cannot find its predecessor in the stored history yet (that is written by
 the same commit). Each day therefore also sees the earlier days of its entity
 from the same round (replacing a stored copy of the same day, when a re-score
 is among them): replaying a month at once gives the same history as streaming
-it day by day.
+it day by day. Every history day comes with its date and mean temperature
+(NaN where it had none), for the level model's judgement of earlier days.
 """
 
 from __future__ import annotations
@@ -40,14 +41,20 @@ def to_day_windows(
         indexes.sort(key=lambda i: contents[i].claim.key.day)
         for n, i in enumerate(indexes):
             c = contents[i]
-            history = c.history
-            earlier = {contents[j].claim.key.day: mapped[j][0] for j in indexes[:n]}
-            if earlier and len(c.history_days) == len(history):
+            history, days, temps = c.history, c.history_days, c.history_temperatures
+            if len(temps) != len(history):  # a store that keeps no temperatures
+                temps = np.full(len(history), np.nan)
+            earlier = {contents[j].claim.key.day: (mapped[j][0], mapped[j][2]) for j in indexes[:n]}
+            if earlier and len(days) == len(history):
                 # by day: a day re-scored in this round replaces its stored copy
-                rows = {**dict(zip(c.history_days, history, strict=True)), **earlier}
-                history = np.stack([rows[d] for d in sorted(rows)][-history_days:])
-            elif earlier:
-                history = np.stack([*history, *earlier.values()][-history_days:])
+                stored = zip(days, history, temps, strict=True)
+                rows = {**{d: (v, t) for d, v, t in stored}, **earlier}
+                days = tuple(sorted(rows))[-history_days:]
+                history = np.stack([rows[d][0] for d in days])
+                temps = np.array([_celsius(rows[d][1]) for d in days])
+            elif earlier:  # the stored days are not named: their order only
+                history = np.stack([*history, *(v for v, _ in earlier.values())][-history_days:])
+                days, temps = (), np.empty(0)
             values, layout, temperature = mapped[i]
             window = DayWindow(
                 kind=c.claim.key.kind,
@@ -56,6 +63,12 @@ def to_day_windows(
                 values=values,
                 temperature_c=temperature,
                 history=history,
+                history_days=days if len(days) == len(history) else (),
+                history_temperatures=temps if len(days) == len(history) else np.empty(0),
             )
             out[i] = (window, layout)
     return [item for item in out if item is not None]
+
+
+def _celsius(value: float | None) -> float:
+    return np.nan if value is None else value

@@ -68,7 +68,10 @@ class DayWindow:
     ``values`` holds NaN where a slot is missing. ``history`` holds the
     entity's recent finished days (oldest first, shape ``(k, 48)``, NaN
     allowed, ``k`` may be 0): the baseline's profile and the autoencoder's
-    per-entity scale for entities it was not trained on.
+    per-entity scale for entities it was not trained on. ``history_days``
+    and ``history_temperatures`` (``(k,)``, NaN = no temperature) say which
+    day each row is and its mean temperature, so the trained level model can
+    judge the days before this one; empty when unknown (an older store).
     """
 
     kind: str
@@ -77,6 +80,8 @@ class DayWindow:
     values: FloatArray
     temperature_c: float | None = None
     history: FloatArray = field(default_factory=lambda: np.empty((0, MODEL_SLOTS)))
+    history_days: tuple[date, ...] = ()
+    history_temperatures: FloatArray = field(default_factory=lambda: np.empty(0))
 
     @property
     def missing(self) -> npt.NDArray[np.bool_]:

@@ -128,6 +128,9 @@ class WindowContents:
     temperatures: npt.NDArray[np.float64]
     history: npt.NDArray[np.float64]  # (k, 48) model slots of earlier days, oldest first
     history_days: tuple[date, ...] = ()  # the day of each history row (empty: unknown)
+    # each history day's mean temperature, NaN where it had none (an older
+    # stored day, or a ticket); empty: unknown
+    history_temperatures: npt.NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
 
 
 @dataclass(frozen=True, slots=True)

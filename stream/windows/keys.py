@@ -5,6 +5,7 @@ so each Lua script touches a single Redis Cluster slot.
 ``anomstream:{meter:17}:w:2013-03-01:MAC000002``   window hash
 ``anomstream:{meter:17}:w:2013-03-01:MAC000002:sales``   sale ids seen (tickets)
 ``anomstream:{meter:17}:h:MAC000002``   history: day -> 48 float32 model values
+``anomstream:{meter:17}:ht:MAC000002``  each history day's mean temperature (meters)
 ``anomstream:{meter:17}:open``      zset member -> event-time deadline
 ``anomstream:{meter:17}:inflight``  zset member -> wall-clock ms to recover a claim/outbox
 ``anomstream:{meter:17}:retire``    zset member -> event time after which it is final
@@ -37,6 +38,10 @@ class ShardKeys:
         return f"{self.tag}h:"
 
     @property
+    def temperature_prefix(self) -> str:
+        return f"{self.tag}ht:"
+
+    @property
     def open(self) -> str:
         return f"{self.tag}open"
 
@@ -53,6 +58,9 @@ class ShardKeys:
 
     def history(self, entity_id: str) -> str:
         return f"{self.tag}h:{entity_id}"
+
+    def history_temperatures(self, entity_id: str) -> str:
+        return f"{self.tag}ht:{entity_id}"
 
 
 @dataclass(frozen=True, slots=True)

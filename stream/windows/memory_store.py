@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -104,6 +105,12 @@ class _Window:
 _EMPTY = _Window(0, _RETIRED)  # what a window that is gone loads as; never mutated
 
 
+def _trim(days: dict[date, Any], keep: int) -> None:
+    """Keep the latest ``keep`` days."""
+    for day in sorted(days)[: max(len(days) - keep, 0)]:
+        del days[day]
+
+
 def _take(taken: dict[int, int], offsets: Mapping[int, int]) -> None:
     for partition, offset in offsets.items():
         if offset > taken.get(partition, -1):
@@ -128,6 +135,8 @@ class MemoryWindowStore:
         self._inflight: defaultdict[str, _Index] = defaultdict(_Index)  # -> recover at
         self._retire: defaultdict[str, _Index] = defaultdict(_Index)  # -> retire_at
         self._history: defaultdict[tuple[str, str], _Days] = defaultdict(dict)
+        # meters: day -> the mean of its readings' temperatures, beside the history
+        self._history_temps: defaultdict[tuple[str, str], dict[date, float]] = defaultdict(dict)
         self._times: defaultdict[str, dict[int, float]] = defaultdict(dict)
         self._data_at: defaultdict[str, dict[int, float]] = defaultdict(dict)
         # partition -> (caught up, wall clock of the report)
@@ -214,7 +223,9 @@ class MemoryWindowStore:
                 if days
                 else np.empty((0, MODEL_SLOTS))
             )
-            contents.append(WindowContents(claim, values, temperatures, past, tuple(days)))
+            kept = self._history_temps.get((claim.key.kind, claim.key.entity_id), {})
+            temps = np.array([kept.get(d, np.nan) for d in days])
+            contents.append(WindowContents(claim, values, temperatures, past, tuple(days), temps))
         return contents
 
     async def commit(
@@ -236,8 +247,13 @@ class MemoryWindowStore:
             self._inflight[key.kind].add(key, lease_until)  # until Kafka acknowledges
             history = self._history[(key.kind, key.entity_id)]
             history[key.day] = np.asarray(c.model_values, dtype="<f4").copy()
-            for day in sorted(history)[: max(len(history) - history_days, 0)]:
-                del history[day]
+            _trim(history, history_days)
+            if key.kind == "meter" and window.temperatures:
+                # summed in slot order, as commit.lua does: the same double
+                temps = [float(window.temperatures[slot]) for slot in sorted(window.temperatures)]
+                kept = self._history_temps[(key.kind, key.entity_id)]
+                kept[key.day] = sum(temps) / len(temps)
+                _trim(kept, history_days)
             outboxes.append(c.outbox)
             if window.dirty:
                 window.dirty = False

@@ -184,21 +184,21 @@ class RedisWindowStore:
             window = shard.window(KeyLayout.member(claim.key))
             await self._scripts["load"](keys=[window], args=[], client=pipe)
             pipe.hgetall(shard.history(claim.key.entity_id))
-        replies = await pipe.execute()
+            if claim.key.kind == "meter":
+                pipe.hgetall(shard.history_temperatures(claim.key.entity_id))
+        replies = iter(await pipe.execute())
         contents = []
         nan = np.nan
-        for i, claim in enumerate(claims):
-            row, history = replies[2 * i], replies[2 * i + 1]
+        for claim in claims:
+            row, history = next(replies), next(replies)
+            day_temps = next(replies) if claim.key.kind == "meter" else {}
             n_slots = int(row[0])
             values = np.array([nan if v is None else float(v) for v in row[1 : 1 + n_slots]])
             temps = np.array([nan if v is None else float(v) for v in row[1 + n_slots :]])
             if claim.key.kind != "meter":
                 values = np.nan_to_num(values, nan=0.0)  # no sale in a half hour is 0, not missing
-            contents.append(
-                WindowContents(
-                    claim, values, temps, *_history(history, claim.key.day, history_days)
-                )
-            )
+            past = _history(history, day_temps, claim.key.day, history_days)
+            contents.append(WindowContents(claim, values, temps, *past))
         return contents
 
     async def commit(
@@ -217,6 +217,7 @@ class RedisWindowStore:
                 lease_ms,
                 f"{token_prefix}:{shard}:",
                 history_days,
+                s.temperature_prefix if kind == "meter" else "",
             ]
             window_keys = []
             for key in keys:
@@ -360,13 +361,15 @@ def _packed_meter(batch: WindowBatch) -> str:
 
 
 def _history(
-    raw: Mapping[bytes, bytes], day: date, limit: int
-) -> tuple[np.ndarray, tuple[date, ...]]:
-    """Earlier days only (oldest first): a re-score never sees its own future."""
+    raw: Mapping[bytes, bytes], temperatures: Mapping[bytes, bytes], day: date, limit: int
+) -> tuple[np.ndarray, tuple[date, ...], np.ndarray]:
+    """Earlier days only (oldest first): a re-score never sees its own future.
+    Each with its mean temperature, NaN where none was kept."""
     iso = day.isoformat().encode()
     days = sorted(d for d in raw if d < iso)[-limit:] if limit > 0 else []
     if not days:
-        return np.empty((0, MODEL_SLOTS)), ()
+        return np.empty((0, MODEL_SLOTS)), (), np.empty(0)
     blob = b"".join(raw[d] for d in days)  # one conversion, not one per day
     rows = np.frombuffer(blob, dtype="<f4").reshape(len(days), MODEL_SLOTS).astype(np.float64)
-    return rows, tuple(date.fromisoformat(d.decode()) for d in days)
+    temps = np.array([float(temperatures[d]) if d in temperatures else np.nan for d in days])
+    return rows, tuple(date.fromisoformat(d.decode()) for d in days), temps

@@ -1,8 +1,12 @@
 -- Commit verdicts of one shard's claimed windows, with their outboxes.
 -- KEYS[1] inflight index, KEYS[2] retire index, KEYS[3..] window hashes.
--- ARGV: history_key_prefix, now_ms, lease_ms, token_prefix, history_days, then per window:
---   member, entity_id, day, token, revision, alert_revision, alert_active, retire_at,
---   outbox, history_value
+-- ARGV: history_key_prefix, now_ms, lease_ms, token_prefix, history_days,
+--   temperature_key_prefix ('' = none), then per window: member, entity_id, day,
+--   token, revision, alert_revision, alert_active, retire_at, outbox, history_value
+-- Beside the history (day -> 48 float32 model values) a second hash keeps the
+-- mean temperature of each day whose readings carried one, so the level model
+-- can judge an earlier day under its own weather. A hash of its own: a worker
+-- of an earlier release reads and trims the history as it always did.
 -- A commit whose token no longer matches (the lease expired and another worker
 -- re-claimed) is refused: only one verdict per revision is ever published.
 -- Returns per window {status, token}: status 'ok' | 'lost' | 'reclaimed'
@@ -10,14 +14,25 @@
 local now = tonumber(ARGV[2])
 local lease_until = now + tonumber(ARGV[3])
 local keep = tonumber(ARGV[5])
+local temperature_prefix = ARGV[6]
 local results = {}
-local a = 6
+local a = 7
+
+-- keep the latest `keep` days of a day-keyed hash
+local function trim(hash, keep)
+  if redis.call('HLEN', hash) > keep then
+    local days = redis.call('HKEYS', hash)
+    table.sort(days)
+    for i = 1, #days - keep do redis.call('HDEL', hash, days[i]) end
+  end
+end
+
 local w = 0
 while a <= #ARGV do
   w = w + 1
   local key = KEYS[2 + w]
   local member, entity, day, token = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  local h = redis.call('HMGET', key, 'st', 'tok', 'dirty')
+  local h = redis.call('HMGET', key, 'st', 'tok', 'dirty', 'n')
   if h[1] ~= 'c' or h[2] ~= token then
     results[w] = {'lost', ''}
   else
@@ -29,10 +44,21 @@ while a <= #ARGV do
     redis.call('ZADD', KEYS[1], lease_until, member)
     local hist = ARGV[1] .. entity
     redis.call('HSET', hist, day, ARGV[a + 9])
-    if redis.call('HLEN', hist) > keep then
-      local days = redis.call('HKEYS', hist)
-      table.sort(days)
-      for i = 1, #days - keep do redis.call('HDEL', hist, days[i]) end
+    trim(hist, keep)
+    local n = tonumber(h[4] or '0')
+    if temperature_prefix ~= '' and n > 0 then
+      local names = {}
+      for i = 0, n - 1 do names[i + 1] = 't' .. i end
+      local temps = redis.call('HMGET', key, unpack(names))
+      local sum, count = 0, 0
+      for i = 1, n do
+        if temps[i] then sum, count = sum + tonumber(temps[i]), count + 1 end
+      end
+      if count > 0 then
+        local hist_t = temperature_prefix .. entity
+        redis.call('HSET', hist_t, day, string.format('%.17g', sum / count))
+        trim(hist_t, keep)
+      end
     end
     if h[3] then
       local new_token = ARGV[4] .. w

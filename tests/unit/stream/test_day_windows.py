@@ -188,3 +188,20 @@ def test_a_re_scored_day_is_not_counted_twice_in_a_later_days_history() -> None:
     ]
     out = to_day_windows(batch, LONDON, 28)
     assert row_levels(out[1][0].history) == [0.1, 1.5, 2.0]
+
+
+def test_history_days_carry_their_dates_and_temperatures_same_round_included() -> None:
+    day2_temps = np.full(MODEL_SLOTS, np.nan)
+    day2_temps[:2] = [3.0, 5.0]
+    claim = Claim(WindowKey("meter", DAY3, "MAC000002"), "token", 0, -1, False)
+    stored_days = (DAY1 - timedelta(days=1), DAY1)
+    later = WindowContents(
+        claim, level(3.0), level(np.nan), stored(0.1, 1.0), stored_days, np.array([7.5, np.nan])
+    )
+    batch = [contents(DAY2, level(2.0), stored(0.1, 1.0), temperatures=day2_temps), later]
+    window = to_day_windows(batch, LONDON, 28)[1][0]
+    assert window.history_days == (*stored_days, DAY2)
+    np.testing.assert_array_equal(window.history_temperatures, [7.5, np.nan, 4.0])
+    # a store that names no days (an older one): no dates, no temperatures
+    lone = to_day_windows([contents(DAY1, level(1.0), stored(0.1))], LONDON, 28)[0][0]
+    assert lone.history_days == () and lone.history_temperatures.size == 0

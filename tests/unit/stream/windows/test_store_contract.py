@@ -577,3 +577,35 @@ async def test_history_holds_earlier_days_only_trimmed_to_history_days(
     assert rescore is not None
     [contents] = await store.load([rescore], HISTORY)
     np.testing.assert_array_equal(contents.history, [day_values(2)])  # never its own future
+
+
+async def test_history_days_keep_their_mean_temperature_trimmed_with_them(
+    store: WindowStore,
+) -> None:
+    n_slots = day_layout(DAY, TZ).n_slots
+    temps = {0: 2.5, 1: 3.0, 7: 4.1}  # the day's mean is over the slots that carried one
+    days = [DAY + timedelta(days=n) for n in range(4)]
+    for n, day in enumerate(days):
+        readings = dict.fromkeys(range(n_slots), 0.5)
+        given = {} if n == 1 else {s: t + n for s, t in temps.items()}  # day 1: none at all
+        outcome, claim = await apply_one(store, meter("M1", readings, day, given))
+        assert outcome is UpdateOutcome.CLAIMED and claim is not None
+        assert (await store.commit([commit_of(claim)], LEASE, 3))[0]
+    next_day = await claim_full(store, "M1", DAY + timedelta(days=4))
+    [contents] = await store.load([next_day], 3)
+    assert contents.history_days == tuple(days[1:])  # day 0 trimmed, its temperature too
+    means = [sum(t + n for t in temps.values()) / len(temps) for n in (2, 3)]
+    np.testing.assert_array_equal(contents.history_temperatures, [np.nan, *means])
+    [two] = await store.load([next_day], 2)
+    np.testing.assert_array_equal(two.history_temperatures, means)
+
+
+async def test_days_without_temperatures_load_as_nan(store: WindowStore) -> None:
+    # as a history written before temperatures were kept: the values alone
+    for n in range(2):
+        claim = await claim_full(store, "M1", DAY + timedelta(days=n))
+        await score(store, commit_of(claim, model_values=np.full(MODEL_SLOTS, 0.5)))
+    [contents] = await store.load([await claim_full(store, "M1", DAY + timedelta(days=2))], 28)
+    assert contents.history.shape == (2, MODEL_SLOTS)
+    assert contents.history_temperatures.shape == (2,)
+    assert np.isnan(contents.history_temperatures).all()
