@@ -78,6 +78,10 @@ class LevelModel:
     uses_temperature: bool = True
     heat_fill: tuple[float, float] = (0.0, 0.0)  # heating ≈ a + b · darkness, no temperature
     fits: Mapping[str, _Fit] = field(default_factory=lambda: MappingProxyType({}))
+    # the fits as arrays (row 0: no fit, NaN) and each entity's row: one lookup a window
+    _rows: Mapping[str, int] = field(init=False, repr=False, compare=False)
+    _coef: FloatArray = field(init=False, repr=False, compare=False)
+    _spread: FloatArray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         width = len(FEATURES)
@@ -88,26 +92,41 @@ class LevelModel:
             if not all(math.isfinite(v) for v in numbers) or min(s_mean, s_base) <= 0:
                 raise ValueError(f"level model of {entity!r} must be finite, spreads > 0")
         object.__setattr__(self, "fits", MappingProxyType(dict(self.fits)))
+        coef = np.full((len(self.fits) + 1, 2, width), np.nan)
+        spread = np.full((len(self.fits) + 1, 2), np.nan)
+        for row, (mean, base, s_mean, s_base) in enumerate(self.fits.values(), start=1):
+            coef[row], spread[row] = (mean, base), (s_mean, s_base)
+        object.__setattr__(self, "_rows", {e: r for r, e in enumerate(self.fits, start=1)})
+        object.__setattr__(self, "_coef", coef)
+        object.__setattr__(self, "_spread", spread)
 
     def features(self, windows: Sequence[DayWindow], calendar: HolidayCalendar) -> FloatArray:
-        """The ``(n, 4)`` feature matrix of :data:`FEATURES` (array arithmetic on the
-        days' ordinals; only the lookups are per window)."""
+        """The ``(n, 4)`` feature matrix of :data:`FEATURES` of the windows' days."""
         n = len(windows)
-        out = np.zeros((n, len(FEATURES)))
-        if n == 0:
-            return out
         ordinal = np.fromiter((w.day.toordinal() for w in windows), np.int64, n)
-        new_year = np.fromiter((date(w.day.year, 1, 1).toordinal() for w in windows), np.int64, n)
         temps = np.fromiter(
             (np.nan if w.temperature_c is None else w.temperature_c for w in windows), float, n
         )
+        return self.day_features(ordinal, temps, calendar)
+
+    def day_features(
+        self, ordinal: npt.NDArray[np.int64], temps: FloatArray, calendar: HolidayCalendar
+    ) -> FloatArray:
+        """:data:`FEATURES` of days given as ordinals and mean temperatures (NaN:
+        none); array arithmetic, the calendar looked up once per distinct day."""
+        out = np.zeros((len(ordinal), len(FEATURES)))
+        if len(ordinal) == 0:
+            return out
+        distinct, where = np.unique(ordinal, return_inverse=True)
+        days = [date.fromordinal(int(o)) for o in distinct]
+        new_year = np.array([date(d.year, 1, 1).toordinal() for d in days])[where]
+        holiday = np.array([calendar.is_holiday(d) for d in days], dtype=bool)[where]
         out[:, 0] = 1.0
         out[:, 1] = -np.cos(2.0 * np.pi * (ordinal - new_year + 1 - 172) / 365.25)
         if self.uses_temperature:
             heat = np.maximum(_HEAT_BASE_C - temps, 0.0) / 10.0
             fill = self.heat_fill[0] + self.heat_fill[1] * out[:, 1]
             out[:, 2] = np.where(np.isfinite(temps), heat, fill)
-        holiday = np.fromiter((calendar.is_holiday(w.day) for w in windows), bool, n)
         out[:, 3] = ((ordinal - 1) % 7 >= 5) | holiday  # ordinal 1 was a Monday
         return out
 
@@ -163,14 +182,16 @@ class LevelModel:
             )
         return cls(log_offset, spread_floor, uses_temperature, heat_fill, fits)
 
+    def _fitted(self, entities: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+        """``(n, 2, F)`` coefficients and ``(n, 2)`` spreads, NaN without a fit."""
+        rows = self._rows
+        index = np.fromiter((rows.get(e, 0) for e in entities), np.int64, len(entities))
+        return self._coef[index], self._spread[index]
+
     def expected(self, windows: Sequence[DayWindow], calendar: HolidayCalendar) -> FloatArray:
         """``(n, 2)``: the expected ``log(mean + c)`` and ``log(q10 + c)`` of each
         window's day (scaled units), NaN rows for entities without a fit."""
-        coef = np.full((len(windows), 2, len(FEATURES)), np.nan)
-        for row, window in enumerate(windows):
-            fitted = self.fits.get(window.entity_id)
-            if fitted is not None:
-                coef[row, 0], coef[row, 1] = fitted[0], fitted[1]
+        coef, _ = self._fitted([w.entity_id for w in windows])
         if np.isnan(coef).all():
             return coef[:, :, 0]
         result: FloatArray = np.einsum("nkf,nf->nk", coef, self.features(windows, calendar))
@@ -186,17 +207,29 @@ class LevelModel:
         """Robust z of the day's mean and baseload (``scaled``: ``(n, 48)``, NaN =
         missing) against the entity's expected ones (:meth:`expected`, if the
         caller has it); NaN rows for unknown entities."""
-        spread = np.full((len(windows), 2), np.nan)
-        for row, window in enumerate(windows):
-            fitted = self.fits.get(window.entity_id)
-            if fitted is not None:
-                spread[row] = fitted[2], fitted[3]
+        _, spread = self._fitted([w.entity_id for w in windows])
         if np.isnan(spread).all():
             return spread[:, 0], spread[:, 1]
         if expected is None:
             expected = self.expected(windows, calendar)
         mean, base = day_levels(scaled, self.log_offset)
         return (mean - expected[:, 0]) / spread[:, 0], (base - expected[:, 1]) / spread[:, 1]
+
+    def day_expected(
+        self,
+        entities: Sequence[str],
+        ordinal: npt.NDArray[np.int64],
+        temps: FloatArray,
+        calendar: HolidayCalendar,
+    ) -> FloatArray:
+        """``(n, k, 2)``: :meth:`expected` of ``k`` other days of each entity (its
+        history days, say), given as ``(n, k)`` ordinals and mean temperatures
+        (NaN: none)."""
+        coef, _ = self._fitted(entities)
+        n, k = ordinal.shape
+        features = self.day_features(ordinal.reshape(-1), temps.reshape(-1), calendar)
+        result: FloatArray = np.einsum("nkf,njf->njk", coef, features.reshape(n, k, len(FEATURES)))
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,9 @@ For a micro-batch of windows, in one forward pass under
   units;
 * plus ``trained_level`` (:mod:`core.scoring.level_term`): the day's mean
   and baseload against the entity's trained level model
-  (:mod:`core.level_model`), which needs no history;
+  (:mod:`core.level_model`), which needs no history; and ``uniform_rise``
+  (:mod:`core.scoring.uniform_rise`): every percentile of the day above its
+  history days, each moved to today's conditions by that model;
 * ``score``: the sum of all contributions (reconstruction error + history
   terms), so contributions add up to the score exactly. Computed in float64
   from the float32 per-slot errors. Each term's share is in the verdict's
@@ -41,7 +43,8 @@ from core.level_model import LevelModel
 from core.normalization import EntityNormalizer, ScaleSource
 from core.scoring.base import DayWindow, Verdict
 from core.scoring.history_terms import HistoryTerms, HistoryTermsConfig, history_terms, terms_for
-from core.scoring.level_term import expected_rise, trained_level_term
+from core.scoring.level_term import expected_rise, lifted_z, trained_level_term
+from core.scoring.uniform_rise import uniform_rise
 
 __all__ = ["AutoencoderScorer", "ModelInputs", "model_inputs"]
 
@@ -166,22 +169,23 @@ class AutoencoderScorer:
     def explain(self, windows: Sequence[DayWindow]) -> tuple[FloatArray, FloatArray, ModelInputs]:
         """``(contributions, expected in units, inputs)`` for ``windows``, float64."""
         reconstruction, expected, inputs = self._reconstruct(windows)
-        terms, level = self._history(windows, inputs)
-        return reconstruction + terms.total + level, expected, inputs
+        terms, level, uniform = self._history(windows, inputs)
+        return reconstruction + terms.total + level + uniform, expected, inputs
 
     def _history(
         self, windows: Sequence[DayWindow], inputs: ModelInputs
-    ) -> tuple[HistoryTerms, FloatArray]:
-        """The history terms and the trained-level term, per slot."""
+    ) -> tuple[HistoryTerms, FloatArray, FloatArray]:
+        """The history terms, the trained-level and the uniform-rise terms, per slot."""
         scales = inputs.scales
         values = np.stack([w.values for w in windows]) / scales[:, np.newaxis]
-        level = np.zeros(values.shape)
+        level, uniform = np.zeros(values.shape), np.zeros(values.shape)
         model, cfg, calendar = self._level_model, self._terms, self._encoder.calendar
-        expected = None  # the level model's expectation, for the two terms that use it
+        expected = lifted = None  # the level model's expectation and evidence, shared
         if model is not None and (cfg.trained_level_weight > 0 or cfg.excess_level_allowance):
             expected = model.expected(windows, calendar)
         if model is not None and expected is not None and cfg.trained_level_weight > 0:
             z_mean, z_base = model.z(windows, values, calendar, expected)
+            lifted = lifted_z(z_mean, z_base, cfg)
             level = trained_level_term(values, z_mean, z_base, cfg)
         # one (n, K, 48) array, NaN where a window has fewer days: the terms are batched
         longest = max(len(w.history) for w in windows)
@@ -190,13 +194,25 @@ class AutoencoderScorer:
             if len(window.history):
                 histories[row, longest - len(window.history) :] = window.history
         histories /= scales[:, np.newaxis, np.newaxis]
+        if model is not None and expected is not None and lifted is not None:
+            uniform = uniform_rise(
+                windows,
+                values,
+                histories,
+                expected,
+                lifted,
+                model=model,
+                calendar=calendar,
+                cfg=cfg,
+            )
         allowance = None
         if model is not None and expected is not None and cfg.excess_level_allowance:
             allowance = expected_rise(expected[:, 0], histories, model.log_offset)
         envelope = None
         if self._terms.envelope and self._envelopes is not None:
             envelope = self._envelopes.arrays(windows)
-        return history_terms(values, histories, self._terms, envelope, allowance), level
+        terms = history_terms(values, histories, self._terms, envelope, allowance)
+        return terms, level, uniform
 
     def _reconstruct(
         self, windows: Sequence[DayWindow]
@@ -234,8 +250,8 @@ class AutoencoderScorer:
         if not windows:
             return []
         reconstruction, expected, inputs = self._reconstruct(windows)
-        terms, level = self._history(windows, inputs)
-        contributions = reconstruction + terms.total + level
+        terms, level, uniform = self._history(windows, inputs)
+        contributions = reconstruction + terms.total + level + uniform
         scores = contributions.sum(axis=1)
         shares = {
             "term_reconstruction": reconstruction.sum(axis=1),
@@ -244,6 +260,7 @@ class AutoencoderScorer:
             "term_stuck": terms.stuck.sum(axis=1),
             "term_deficit": terms.deficit.sum(axis=1),
             "term_trained_level": level.sum(axis=1),
+            "term_uniform_rise": uniform.sum(axis=1),
         }
         missing = (inputs.present.shape[1] - inputs.present.sum(axis=1)).round().astype(int)
         verdicts: list[Verdict] = []

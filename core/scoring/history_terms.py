@@ -110,6 +110,12 @@ class HistoryTermsConfig:
     trained_level_weight: float = 0.0
     trained_level_free_z: float = 3.0
     trained_level_baseload_slack: float = 1.0
+    # the day raised at every percentile against its history moved to today's
+    # conditions, and above its trained level (core.scoring.uniform_rise)
+    uniform_rise_weight: float = 0.0
+    uniform_rise_free_z: float = 2.0
+    uniform_rise_level_slack: float = 1.0
+    uniform_rise_spread_floor: float = 0.1
 
     def to_dict(self) -> dict[str, float | int | bool]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -124,12 +130,14 @@ class HistoryTermsConfig:
 
 
 # Meters (weights chosen on the evaluation's tuning months, docs/QUALITY.md):
-# the trained level finds doubled days and drift; stuck at 2 keeps a 6-hour
+# the trained level finds doubled days and drift, and with the uniform rise
+# (a day raised at every percentile) more of both; stuck at 2 keeps a 6-hour
 # stuck reading (beyond² = 100 at weight 1) clear of a threshold that the
 # level term's share of the false-alarm budget lifts to about 100.
 METER_TERMS = HistoryTermsConfig(
     stuck_weight=2.0,
     trained_level_weight=100.0,
+    uniform_rise_weight=200.0,
     excess_level_allowance=True,
     level_vs_last_day=True,
     level_min_present=36,

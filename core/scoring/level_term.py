@@ -28,9 +28,15 @@ from core.scoring.batch_stats import nan_mean, nan_quantile
 if TYPE_CHECKING:
     from core.scoring.history_terms import HistoryTermsConfig
 
-__all__ = ["expected_rise", "trained_level_term"]
+__all__ = ["expected_rise", "lifted_z", "trained_level_term", "uniform_rise_term"]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def lifted_z(z_mean: FloatArray, z_base: FloatArray, cfg: HistoryTermsConfig) -> FloatArray:
+    """The trained level's evidence: the smaller of the two z (baseload + slack)."""
+    result: FloatArray = np.fmin(z_mean, z_base + cfg.trained_level_baseload_slack)
+    return result
 
 
 def trained_level_term(
@@ -38,11 +44,30 @@ def trained_level_term(
 ) -> FloatArray:
     """Per-slot contributions ``(n, 48)``; ``day`` scaled (NaN = missing), ``z_*``
     ``(n,)`` from :meth:`core.level_model.LevelModel.z` (NaN: no fit, no term)."""
-    lifted = np.fmin(z_mean, z_base + cfg.trained_level_baseload_slack)
+    lifted = lifted_z(z_mean, z_base, cfg)
     beyond = np.maximum(np.nan_to_num(lifted, nan=0.0) - cfg.trained_level_free_z, 0.0)
-    total = cfg.trained_level_weight * beyond**2
+    return _by_value(day, cfg.trained_level_weight * beyond**2, cfg)
+
+
+def uniform_rise_term(
+    day: FloatArray, lifted: FloatArray, uniform: FloatArray, cfg: HistoryTermsConfig
+) -> FloatArray:
+    """Per-slot contributions ``(n, 48)`` of a day raised at every percentile
+    (``uniform``, :func:`core.scoring.uniform_rise.uniform_z`) *and* above its
+    trained level (``lifted`` + ``uniform_rise_level_slack``): the smaller of
+    the two beyond ``uniform_rise_free_z``, squared, × ``uniform_rise_weight``.
+    NaN in either: no term."""
+    both = np.fmin(lifted + cfg.uniform_rise_level_slack, uniform)
+    both = np.where(np.isfinite(lifted) & np.isfinite(uniform), both, 0.0)
+    beyond = np.maximum(both - cfg.uniform_rise_free_z, 0.0)
+    return _by_value(day, cfg.uniform_rise_weight * beyond**2, cfg)
+
+
+def _by_value(day: FloatArray, total: FloatArray, cfg: HistoryTermsConfig) -> FloatArray:
+    """``total`` ``(n,)`` spread over each day's present slots in proportion to
+    their value; 0 for a day with fewer than ``level_min_present`` slots."""
     present = np.isfinite(day)
-    total[present.sum(axis=1) < cfg.level_min_present] = 0.0  # no level from a few slots
+    total = np.where(present.sum(axis=1) < cfg.level_min_present, 0.0, total)
     weights = np.where(present, np.maximum(np.nan_to_num(day), 0.0), 0.0)
     empty = weights.sum(axis=1) <= 0
     weights[empty] = present[empty]  # a day of zeros: evenly over its present slots
