@@ -9,6 +9,10 @@ Both are cut to :data:`MAX_KEPT_BYTES`: an oversized input (the reason it is
 here) would otherwise make a dead letter larger than the broker accepts, and
 the worker could not record the rejection at all. ``truncated`` and
 ``value_size`` say when that happened.
+
+The worker writes a dead letter's bytes with
+:func:`schemas.dead_letter_json.dead_letter_json`: the same bytes as
+``DeadLetter.from_raw(...).model_dump_json()``, without the model.
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from pydantic_core import PydanticCustomError
 from schemas._common import SCHEMA_VERSION, Message, SchemaVersion
 from schemas.errors import ErrorType, InvalidMessage
 
-__all__ = ["MAX_KEPT_BYTES", "DeadLetter", "DeadLetterError", "DeadLetterType"]
+__all__ = [
+    "MAX_KEPT_BYTES",
+    "DeadLetter",
+    "DeadLetterError",
+    "DeadLetterType",
+    "kept_text",
+    "text_or_base64",
+]
 
 MAX_KEPT_BYTES = 256 * 1024
 """Key and value bytes kept in a dead letter; above every accepted input size
@@ -123,6 +134,16 @@ class DeadLetter(Message):
         if self.value_b64 is not None:
             return base64.b64decode(self.value_b64, validate=True)
         return None
+
+
+def kept_text(data: bytes | None, max_bytes: int = MAX_KEPT_BYTES) -> str | None:
+    """The text a dead letter keeps of ``data`` (its ``key``/``value``), or None."""
+    return _text_or_base64(data, max_bytes)[0]
+
+
+def text_or_base64(data: bytes | None, limit: int) -> tuple[str | None, str | None, bool]:
+    """How a dead letter keeps ``data``: (text, None, cut) or (None, base64, cut)."""
+    return _text_or_base64(data, limit)
 
 
 def _text_or_base64(data: bytes | None, limit: int) -> tuple[str | None, str | None, bool]:

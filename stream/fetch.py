@@ -259,10 +259,15 @@ class BatchTransport(faust_aiokafka.Transport):
 
 
 def _chunks(batch: list[Any], max_bytes: int) -> Iterator[list[Any]]:
-    """Consecutive pieces of ``batch`` of at most ``max_bytes`` of values (at least one record)."""
+    """Consecutive pieces of ``batch`` of at most ``max_bytes`` of bulk messages (at least
+    one record). Any other record counts as one reading's bytes, whatever its size: a
+    flood of large bad records is cheap to reject, and cutting batches for it made each
+    few hundred of them a whole batch cycle (docs/RELIABILITY.md)."""
     start, size = 0, 0
     for i, record in enumerate(batch):
-        size += len(record.value or b"")
+        value = record.value or b""
+        n = len(value)
+        size += n if n > _BYTES_PER_READING and b'"readings"' in value else _BYTES_PER_READING
         if size >= max_bytes:
             yield batch[start : i + 1]
             start, size = i + 1, 0

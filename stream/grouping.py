@@ -6,6 +6,8 @@ of the hot path that runs once per reading, so it is kept lean:
 * a plain valid single reading takes ``schemas.decode.fast_reading`` (msgspec,
   0.6 µs); anything it does not accept goes the pydantic way below, which
   decides and words every error, so dead letters are unchanged;
+* a payload rejected before is rejected again by a lookup
+  (:mod:`stream.rejections`: a flood of bad input repeats itself);
 * a meter record may be a single reading or a bulk message (many readings of
   one meter, ``schemas.decode.decode_meter_items``); a bad reading of a bulk
   message becomes its own dead letter, the rest are kept;
@@ -22,6 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from core.days import DayLayout, day_layout, local_day
 from schemas import InvalidMessage, MeterReading, TicketSale
@@ -33,7 +36,11 @@ from schemas.decode import (
     fast_reading,
 )
 from stream.records import Record
+from stream.rejections import Rejections
 from stream.windows.base import MeterSlot, SaleSlot, WindowBatch, WindowKey
+
+if TYPE_CHECKING:
+    from stream.dead_letters import DeadLetters
 
 __all__ = ["Grouped", "Pending", "group_records"]
 
@@ -54,6 +61,7 @@ class Grouped:
     partition_times: dict[int, float]  # highest event time per input partition
     invalid: list[tuple[Record, InvalidMessage]]
     invalid_items: list[tuple[Record, ItemError]]
+    rejected: DeadLetters | None = None  # the dead letters of invalid and invalid_items
 
 
 _Slot = tuple[date, DayLayout, int, float]
@@ -87,6 +95,7 @@ class _Slots:
 
 
 _slot_cache: dict[str, _Slots] = {}
+_rejections: dict[bool, Rejections] = {True: Rejections(), False: Rejections()}  # meter, sale
 
 
 def _slots_for(timezone: str) -> _Slots:
@@ -97,7 +106,7 @@ def _slots_for(timezone: str) -> _Slots:
 
 
 def _decoded(meter: bool, record: Record, out: Grouped) -> Sequence[MeterReading | TicketSale]:
-    """The pydantic path: any form, every error worded (into ``out``)."""
+    """The pydantic path: any form, every error worded (into ``out``, and remembered)."""
     value = record.value
     try:
         if not meter:
@@ -106,7 +115,7 @@ def _decoded(meter: bool, record: Record, out: Grouped) -> Sequence[MeterReading
             return (decode_reading(value),)  # the single-reading form, directly
         readings, errors = decode_meter_items(value)
     except InvalidMessage as exc:
-        out.invalid.append((record, exc))
+        out.invalid.append((record, _rejections[meter].remember(value, exc)))
         return ()
     if errors:
         out.invalid_items += [(record, e) for e in errors]
@@ -142,8 +151,12 @@ def group_records(
 
     meter = kind == "meter"
     by_text = slots.by_text
+    rejected = _rejections[meter]
     for record in records:
         value = record.value
+        if (known := rejected.get(value)) is not None:
+            out.invalid.append((record, known))
+            continue
         fast = fast_reading(value) if meter else None
         if fast is not None:  # a plain valid single reading (schemas._fast)
             entity, text, ts, kwh, temperature = fast

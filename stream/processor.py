@@ -37,10 +37,9 @@ import structlog
 
 from core.days import DayLayout
 from core.scoring.base import Scorer
-from schemas import DeadLetter, DeadLetterError, InvalidMessage
-from schemas.decode import ItemError
 from schemas.settings import Settings
 from stream.day_windows import to_day_windows
+from stream.dead_letters import DeadLetters
 from stream.grouping import Grouped, group_records
 from stream.metrics import WorkerMetrics
 from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, build_outputs
@@ -51,7 +50,6 @@ from stream.windows.base import (
     Commit,
     Outbox,
     UpdateOutcome,
-    WindowKey,
     WindowStore,
 )
 
@@ -143,11 +141,40 @@ class WindowProcessor:
                 settings.window_grace_seconds,
                 settings.window_lateness_seconds,
             )
-        pending, partition_times = grouped.pending, grouped.partition_times
-        dead = [self._invalid(record, exc) for record, exc in grouped.invalid]
-        dead += [self._invalid_item(record, item) for record, item in grouped.invalid_items]
+        rejected = grouped.rejected
+        if rejected is None:
+            topic = settings.topic_dead_letters
+            rejected = grouped.rejected = DeadLetters.of(grouped, topic, self._clock())
         if records:
             self.metrics.events_in.labels(topic=records[0].topic).inc(len(records))
+        # A batch's rejections are known before its Redis work starts: they are
+        # produced meanwhile (in a flood their acks took as long as the rest of
+        # the batch), and awaited before the batch counts as processed. Once per
+        # batch: a retry after a Redis error does not send them again.
+        sending = None
+        if rejected and not rejected.acked:
+            sending = asyncio.ensure_future(self._dead_letter(rejected))
+        try:
+            late = await self._update_and_score(kind, grouped, status, report)
+        finally:
+            if sending is not None:
+                await sending
+        await self._dead_letter(late)
+        report.dead_letters = len(rejected) + len(late)
+        report.accepted = len(records) - report.dead_letters
+        return report
+
+    async def _update_and_score(
+        self,
+        kind: str,
+        grouped: Grouped,
+        status: Mapping[int, bool] | None,
+        report: BatchReport,
+    ) -> DeadLetters:
+        """Apply the batch to its windows, score what closed; returns the readings
+        for days already final (``too_late``), to be dead-lettered."""
+        pending, partition_times = grouped.pending, grouped.partition_times
+        late = DeadLetters(self.settings.topic_dead_letters, self._clock())
         claims: list[Claim] = []
         if pending:
             outcomes = await self.store.apply(
@@ -155,7 +182,7 @@ class WindowProcessor:
             )
             for key, (outcome, claim) in outcomes.items():
                 if outcome is UpdateOutcome.LATE:
-                    dead += [self._too_late(r, key) for r in pending[key].records]
+                    late.too_late(pending[key].records, key)
                 elif claim is not None:
                     claims.append(claim)
             await self.store.advance_watermark(kind, partition_times, status)
@@ -164,10 +191,7 @@ class WindowProcessor:
         claims += await self._claim_due(kind, force=late_opened)
         async with self._lock:
             report.scored, report.alerts = await self._score(claims)
-        await self._dead_letter(dead)
-        report.dead_letters = len(dead)
-        report.accepted = len(records) - len(dead)
-        return report
+        return late
 
     async def _claim_due(self, kind: str, *, force: bool = False) -> list[Claim]:
         """Claim windows the watermark has passed: when it rose, or when ``force``
@@ -307,43 +331,10 @@ class WindowProcessor:
 
     # --- dead letters -----------------------------------------------------------
 
-    def _invalid(self, record: Record, error: InvalidMessage) -> DeadLetter:
-        return self._dead(
-            record, DeadLetterError(type=error.type, message=error.message, field=error.field)
-        )
-
-    def _invalid_item(self, record: Record, item: ItemError) -> DeadLetter:
-        """One bad reading of a bulk message: its own JSON, the bulk record's coordinates."""
-        error = item.error
-        return self._dead(
-            RawRecord(record.topic, record.partition, record.offset, record.key, item.value),
-            DeadLetterError(type=error.type, message=error.message, field=error.field),
-        )
-
-    def _too_late(self, record: Record, key: WindowKey) -> DeadLetter:
-        message = (
-            f"ts: day {key.day.isoformat()} of {key.entity_id} is final "
-            "(past the grace period and the allowed lateness)"
-        )
-        return self._dead(record, DeadLetterError(type="too_late", message=message, field="ts"))
-
-    def _dead(self, record: Record, error: DeadLetterError) -> DeadLetter:
-        return DeadLetter.from_raw(
-            source_topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            error=error,
-            received_at=datetime.fromtimestamp(self._clock(), UTC),
-        )
-
-    async def _dead_letter(self, dead: Sequence[DeadLetter]) -> None:
+    async def _dead_letter(self, dead: DeadLetters) -> None:
         if not dead:
             return
-        topic = self.settings.topic_dead_letters
-        await self.publisher.publish(
-            [(topic, d.key.encode() if d.key else None, d.model_dump_json().encode()) for d in dead]
-        )
-        for d in dead:
-            self.metrics.dead_letters.labels(reason=d.error.type).inc()
+        await self.publisher.publish(dead.messages)
+        dead.acked = True
+        for reason, n in dead.reasons.items():
+            self.metrics.dead_letters.labels(reason=reason).inc(n)
