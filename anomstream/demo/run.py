@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
+from rich import box
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -185,24 +186,35 @@ class Demo:
             await asyncio.sleep(0.3)
 
     def summary(self) -> Table:
-        table = Table(title="Injected anomalies")
-        for column in ("anomaly", "household", "day", "change", "found", "severity", "score"):
-            table.add_column(column)
+        # fits 80 columns unwrapped: whether it was found is the severity's column
+        table = Table(
+            title="Injected anomalies",
+            box=box.SIMPLE_HEAD,
+            padding=(0, 1),
+            collapse_padding=True,
+            pad_edge=False,
+        )
+        for column in ("anomaly", "household", "day", "change", "found", "score"):
+            table.add_column(column, no_wrap=True)
         injected = {(i.meter_id, i.day.isoformat()) for i in INJECTIONS}
         by_day = {(a["entity_id"], a["day"]): a for a in self.alerts.values()}
         for injection in INJECTIONS:
             alert = by_day.get((injection.meter_id, injection.day.isoformat()))
+            found = alert is not None and not alert.get("retracted")
             table.add_row(
                 injection.name,
                 injection.meter_id,
                 injection.day.isoformat(),
                 injection.change,
-                "[green]yes[/]" if alert and not alert.get("retracted") else "[red]no[/]",
-                alert["severity"] if alert else "",
-                f"{alert['score']:.2f} / {alert['threshold']:.2f}" if alert else "",
+                f"[green]{alert['severity']}[/]" if found and alert else "[red]no[/]",
+                f"{alert['score']:.1f}" if alert else "",
             )
         others = [a for key, a in by_day.items() if key not in injected]
-        table.caption = f"{len(others)} other household-days flagged (real days, not injected)"
+        thresholds = sorted({f"{a['threshold']:.2f}" for a in by_day.values()})
+        table.caption = (
+            f"{len(others)} other household-days flagged (real, not injected); "
+            f"thresholds {', '.join(thresholds) or '-'}"
+        )
         return table
 
 
