@@ -12,13 +12,15 @@ days never seen", where false alarms are counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 from harness.london import london_dir
 
 from core.calibration import Threshold, calibrate
 from core.conditions import ConditionEncoder
 from core.holidays import default_calendar
+from core.metadata import ModelMetadata
 from core.normalization import EntityNormalizer
 from core.scoring.autoencoder import AutoencoderScorer
 from core.scoring.base import DayWindow
@@ -41,6 +43,23 @@ class Trained:
     train: list[DayWindow]
     calibration: list[DayWindow]
     unseen: list[DayWindow]  # held-out normal days, not used for anything else
+
+    def metadata(self, **fields: Any) -> ModelMetadata:
+        """A meter version's metadata for this model; ``fields`` add or override."""
+        return ModelMetadata(
+            **{
+                "kind": "meter",
+                "data_first_day": date(2013, 1, 1),
+                "data_last_day": date(2013, 4, 30),
+                "data_end": datetime(2013, 5, 1, tzinfo=UTC),
+                "n_train": len(self.train),
+                "n_valid": len(self.calibration),
+                "threshold": self.threshold,
+                "normalizer": self.normalizer,
+                "encoder": self.encoder,
+                **fields,
+            }
+        )
 
 
 def load_windows() -> list[DayWindow]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,6 @@ from london_model import Trained
 
 from core.holidays import default_calendar
 from core.level_model import LevelModel
-from core.metadata import ModelMetadata
 from core.normalization import EntityNormalizer
 from core.registry import ModelRegistry
 from core.scoring.base import DayWindow
@@ -121,19 +120,7 @@ def test_a_version_keeps_its_level_model(tmp_path: Path, trained: Trained) -> No
     model = LevelModel.fit(trained.train, trained.normalizer, CALENDAR)
     assert LevelModel.from_dict(model.to_dict()) == model
     registry = ModelRegistry(tmp_path, device="cpu")
-    metadata = ModelMetadata(
-        kind="meter",
-        data_first_day=date(2013, 1, 1),
-        data_last_day=date(2013, 4, 30),
-        data_end=datetime(2013, 5, 1, tzinfo=UTC),
-        n_train=len(trained.train),
-        n_valid=len(trained.calibration),
-        threshold=trained.threshold,
-        normalizer=trained.normalizer,
-        encoder=trained.encoder,
-        terms=METER_TERMS,
-        level_model=model,
-    )
+    metadata = trained.metadata(terms=METER_TERMS, level_model=model)
     version = registry.publish("meter", trained.result.model, metadata)
     assert registry.describe("meter", version).metadata.level_model == model
     verdicts = registry.load("meter", version).score(trained.unseen[:50])

@@ -4,7 +4,6 @@ import hashlib
 import json
 import pickle
 import struct
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,18 +19,8 @@ from core.registry import ModelRegistry, challenger_wins, parse_version
 
 
 def _metadata(trained: Trained, **metrics: float) -> ModelMetadata:
-    return ModelMetadata(
-        kind="meter",
-        data_first_day=date(2013, 1, 1),
-        data_last_day=date(2013, 4, 30),
-        data_end=datetime(2013, 5, 1, tzinfo=UTC),
-        n_train=len(trained.train),
-        n_valid=len(trained.calibration),
-        threshold=trained.threshold,
-        normalizer=trained.normalizer,
-        encoder=trained.encoder,
-        metrics={"holdout_mean_score": 0.3, **metrics},
-        training=trained.result.summary(),
+    return trained.metadata(
+        metrics={"holdout_mean_score": 0.3, **metrics}, training=trained.result.summary()
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +11,6 @@ import pytest
 from london_model import Trained
 
 from core.envelopes import EntityEnvelopes
-from core.metadata import ModelMetadata
 from core.normalization import EntityNormalizer
 from core.registry import ModelRegistry
 from core.scoring.base import DayWindow
@@ -113,19 +112,7 @@ def test_a_version_keeps_its_terms_and_envelopes(tmp_path: Path, trained: Traine
     registry = ModelRegistry(tmp_path, device="cpu")
     terms = replace(METER_TERMS, envelope=True, deficit_weight=0.25)
     envelopes = EntityEnvelopes.fit(trained.train, trained.normalizer, terms.block_slots)
-    metadata = ModelMetadata(
-        kind="meter",
-        data_first_day=date(2013, 1, 1),
-        data_last_day=date(2013, 4, 30),
-        data_end=datetime(2013, 5, 1, tzinfo=UTC),
-        n_train=len(trained.train),
-        n_valid=len(trained.calibration),
-        threshold=trained.threshold,
-        normalizer=trained.normalizer,
-        encoder=trained.encoder,
-        terms=terms,
-        envelopes=envelopes,
-    )
+    metadata = trained.metadata(terms=terms, envelopes=envelopes)
     version = registry.publish("meter", trained.result.model, metadata)
     scorer = registry.load("meter", version)
     assert scorer.terms == terms
