@@ -7,6 +7,7 @@ pipeline round trip: the scripts of all shards it touches travel together.
 
 from __future__ import annotations
 
+import struct
 import time
 import uuid
 from collections import defaultdict
@@ -37,13 +38,22 @@ __all__ = ["RedisWindowStore"]
 
 _TOMBSTONE_TTL_S = 30 * 86400
 _SCRIPTS = ("apply", "claim_due", "commit", "load", "published", "recover", "retire", "watermark")
+_WITH_SLOTS = frozenset({"apply", "commit", "load"})  # these get lua/_slots.lua prepended
+_SLOT_UPDATE = struct.Struct("<Bdd")  # apply.lua's meter update: slot, kWh, temperature
+_NAN = float("nan")
 
 
 _OUTCOMES = {o.value.encode(): o for o in UpdateOutcome}  # by the script's reply
 
 
+def _lua(name: str) -> str:
+    return resources.files("stream.windows").joinpath(f"lua/{name}.lua").read_text()
+
+
 def _load_script(redis: Redis, name: str) -> AsyncScript:
-    source = resources.files("stream.windows").joinpath(f"lua/{name}.lua").read_text()
+    source = _lua(name)
+    if name in _WITH_SLOTS:
+        source = f"{_lua('_slots')}\n{source}"
     return redis.register_script(source)
 
 
@@ -94,6 +104,7 @@ class RedisWindowStore:
         self.layout = KeyLayout(prefix, shards)
         self._clock = clock
         self._scripts = {name: _load_script(redis, name) for name in _SCRIPTS}
+        self._day_lists: dict[bytes, tuple[date, ...]] = {}
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -177,29 +188,53 @@ class RedisWindowStore:
         return [_claim(kind, row) for _, rows in replies for row in rows]
 
     async def load(self, claims: Sequence[Claim], history_days: int) -> list[WindowContents]:
-        # load.lua returns the slots in order: no Python loop over the hash's fields
+        # load.lua: one call per shard; slots and history come back as packed
+        # numbers that numpy reads as they are (no Python loop over values)
         pipe = self._redis.pipeline(transaction=False)
-        for claim in claims:
-            shard = self.layout.for_entity(claim.key.kind, claim.key.entity_id)
-            window = shard.window(KeyLayout.member(claim.key))
-            await self._scripts["load"](keys=[window], args=[], client=pipe)
-            pipe.hgetall(shard.history(claim.key.entity_id))
-            if claim.key.kind == "meter":
-                pipe.hgetall(shard.history_temperatures(claim.key.entity_id))
-        replies = iter(await pipe.execute())
+        groups = self._group(c.key for c in claims)
+        for (kind, shard), keys in groups.items():
+            s = self.layout.shard(kind, shard)
+            script_keys: list[str] = []
+            for key in keys:
+                script_keys += [
+                    s.window(KeyLayout.member(key)),
+                    s.history(key.entity_id),
+                    s.history_temperatures(key.entity_id),
+                ]
+            days = [key.day.isoformat() for key in keys]
+            await self._scripts["load"](
+                keys=script_keys, args=[history_days, *days], client=pipe
+            )
+        rows: dict[WindowKey, Sequence[Any]] = {}
+        for keys, replies in zip(groups.values(), await pipe.execute(), strict=True):
+            rows.update(zip(keys, replies, strict=True))
         contents = []
-        nan = np.nan
         for claim in claims:
-            row, history = next(replies), next(replies)
-            day_temps = next(replies) if claim.key.kind == "meter" else {}
-            n_slots = int(row[0])
-            values = np.array([nan if v is None else float(v) for v in row[1 : 1 + n_slots]])
-            temps = np.array([nan if v is None else float(v) for v in row[1 + n_slots :]])
+            n_slots, values, temps, days, history, day_temps = rows[claim.key]
+            slots = np.frombuffer(values, "<f8").copy()
             if claim.key.kind != "meter":
-                values = np.nan_to_num(values, nan=0.0)  # no sale in a half hour is 0, not missing
-            past = _history(history, day_temps, claim.key.day, history_days)
-            contents.append(WindowContents(claim, values, temps, *past))
+                slots = np.nan_to_num(slots, nan=0.0)  # no sale in a half hour is 0, not missing
+            contents.append(
+                WindowContents(
+                    claim,
+                    slots,
+                    np.frombuffer(temps, "<f8").copy() if temps else np.full(len(slots), np.nan),
+                    np.frombuffer(history, "<f4").reshape(-1, MODEL_SLOTS).astype(np.float64),
+                    self._days(days),
+                    np.frombuffer(day_temps, "<f8").copy(),
+                )
+            )
         return contents
+
+    def _days(self, text: bytes) -> tuple[date, ...]:
+        """History days as written by load.lua, remembered (windows of a day share them)."""
+        days = self._day_lists.get(text)
+        if days is None:
+            if len(self._day_lists) >= 10_000:
+                self._day_lists.clear()
+            days = tuple(date.fromisoformat(d) for d in text.decode().split(",")) if text else ()
+            self._day_lists[text] = days
+        return days
 
     async def commit(
         self, commits: Sequence[Commit], lease_seconds: float, history_days: int
@@ -347,29 +382,15 @@ class RedisWindowStore:
         return sum(await pipe.execute())
 
 
-def _packed_meter(batch: WindowBatch) -> str:
-    """A window's meter updates as the one argument apply.lua takes:
-    ``slot,kwh,temperature;`` per slot, the last value of each slot (and its
-    last temperature given) as applying them in order would leave it."""
-    final: dict[int, tuple[str, str]] = {}
-    for m in batch.meter:
-        temp = "" if m.temperature_c is None else repr(m.temperature_c)
-        if not temp and m.slot in final:
-            temp = final[m.slot][1]
-        final[m.slot] = (repr(m.kwh), temp)
-    return "".join(f"{slot},{kwh},{temp};" for slot, (kwh, temp) in final.items())
-
-
-def _history(
-    raw: Mapping[bytes, bytes], temperatures: Mapping[bytes, bytes], day: date, limit: int
-) -> tuple[np.ndarray, tuple[date, ...], np.ndarray]:
-    """Earlier days only (oldest first): a re-score never sees its own future.
-    Each with its mean temperature, NaN where none was kept."""
-    iso = day.isoformat().encode()
-    days = sorted(d for d in raw if d < iso)[-limit:] if limit > 0 else []
-    if not days:
-        return np.empty((0, MODEL_SLOTS)), (), np.empty(0)
-    blob = b"".join(raw[d] for d in days)  # one conversion, not one per day
-    rows = np.frombuffer(blob, dtype="<f4").reshape(len(days), MODEL_SLOTS).astype(np.float64)
-    temps = np.array([float(temperatures[d]) if d in temperatures else np.nan for d in days])
-    return rows, tuple(date.fromisoformat(d.decode()) for d in days), temps
+def _packed_meter(batch: WindowBatch) -> bytes:
+    """A window's meter updates as the one argument apply.lua takes: per slot
+    ``struct '<Bdd'`` (slot, kWh, temperature or NaN), the last value of each
+    slot (and its last temperature given) as applying them in order would leave it."""
+    final: dict[int, tuple[float, float]] = {}
+    for slot, kwh, temperature in batch.meter:
+        if temperature is None:
+            before = final.get(slot)
+            temperature = _NAN if before is None else before[1]
+        final[slot] = (kwh, temperature)
+    pack = _SLOT_UPDATE.pack
+    return b"".join([pack(slot, kwh, t) for slot, (kwh, t) in final.items()])

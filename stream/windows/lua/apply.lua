@@ -5,12 +5,13 @@
 -- ARGV: now_ms, lease_ms, token_prefix, kind, then per window:
 --   a header "member<US>n_slots<US>deadline<US>n_updates<US>offsets" (US = \31,
 --     which no entity id may hold), offsets "partition,highest offset;" each
---   meter updates: ONE argument "slot,kwh,temperature;" per slot (temperature
---     "" = none), one entry per slot (the caller keeps the last value of each)
+--   meter updates: ONE argument of 17 bytes per slot, struct '<Bdd': the real
+--     slot, its kWh and its temperature (NaN = none given), one entry per slot
+--     (the caller keeps the last value of each)
 --   ticket updates: sale_id, slot, amount per sale      -- once per sale_id
--- Few arguments per window keep the call cheap to build and to parse.
--- A meter window's fields are read with one HMGET and written with one HSET:
--- a micro-batch touches a thousand windows, and each Redis call costs ~1 us.
+-- Few arguments per window keep the call cheap to build and to parse; the
+-- window's fields are read with one HMGET and written with one HSET (the
+-- slots packed, see _slots.lua): a micro-batch touches a thousand windows.
 -- The window keeps the highest offset it took per partition ('p<partition>'),
 -- also as a tombstone: a partition is read in order, so updates at or below it
 -- for a retired window are a redelivery (unchanged), not a late reading.
@@ -30,23 +31,18 @@ while a <= #ARGV do
     string.match(ARGV[a], '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(.*)$')
   n_updates = tonumber(n_updates)
   a = a + 1
-  -- one read: state, slot count, slots wanted, the partitions' offsets, the slots
-  local names = {'st', 'c', 'n'}
+  -- one read: state, slot count, slots wanted, the packed slots, revisions, offsets
+  local names = {'st', 'c', 'n', 'v', 'tv', 'rev', 'arev', 'act'}
+  local first_offset = #names
   local taken_offsets = {}
   for partition, offset in string.gmatch(packed_offsets, '(%d+),(%d+);') do
     names[#names + 1] = 'p' .. partition
     taken_offsets[#taken_offsets + 1] = offset
   end
   local n_offsets = #taken_offsets
-  local first_slot = #names + 1
-  local kwhs, temps = {}, {}
+  local updates = ''
   if is_meter then
-    for slot, kwh, temp in string.gmatch(ARGV[a], '([^,;]+),([^,;]+),([^;]*);') do
-      names[#names + 1] = 's' .. slot
-      names[#names + 1] = 't' .. slot
-      kwhs[#kwhs + 1] = kwh
-      temps[#temps + 1] = temp
-    end
+    updates = ARGV[a]
     a = a + 1
   end
   local old = redis.call('HMGET', key, unpack(names))
@@ -54,7 +50,7 @@ while a <= #ARGV do
   if state == 'x' then
     local taken = n_offsets > 0
     for i = 1, n_offsets do
-      local before = old[3 + i]
+      local before = old[first_offset + i]
       if not before or tonumber(taken_offsets[i]) > tonumber(before) then taken = false end
     end
     results[w] = taken and 'unchanged' or 'late'
@@ -62,73 +58,105 @@ while a <= #ARGV do
   else
     local sets = {}
     local count, wanted = tonumber(old[2] or '0'), tonumber(old[3] or n_slots)
+    local values, temps = old[4], old[5]
+    local rev, arev, act = old[6], old[7], old[8]
     if not state then
+      rev, arev, act = -1, -1, 0
       for _, v in ipairs({'st', 'o', 'n', n_slots, 'rev', -1, 'arev', -1, 'act', 0}) do
         sets[#sets + 1] = v
       end
       redis.call('ZADD', KEYS[1], 'NX', deadline, member)
       state = 'o'
+      values = empty_slots(wanted)
+    elseif not values then
+      values, temps = legacy_slots(key, wanted)
+      drop_legacy_fields(key, wanted)
+      sets[#sets + 1] = 'v'
+      sets[#sets + 1] = values
+      if temps then
+        sets[#sets + 1] = 'tv'
+        sets[#sets + 1] = temps
+      end
     end
     for i = 1, n_offsets do
-      local taken, before = taken_offsets[i], old[3 + i]
+      local taken, before = taken_offsets[i], old[first_offset + i]
       if not before or tonumber(taken) > tonumber(before) then
-        sets[#sets + 1] = names[3 + i]
+        sets[#sets + 1] = names[first_offset + i]
         sets[#sets + 1] = taken
       end
     end
-    local changed = false
+    local changed, temps_changed = false, false
     local added = 0
+    local slots = unpacked(values, wanted)
     if is_meter then
-      for i = 1, #kwhs do
-        local s_at = first_slot + 2 * (i - 1)
-        if old[s_at] ~= kwhs[i] then
-          if not old[s_at] then added = added + 1 end
-          sets[#sets + 1] = names[s_at]
-          sets[#sets + 1] = kwhs[i]
+      local slot_temps = nil
+      for at = 1, #updates, 17 do
+        local slot, kwh, temp = struct.unpack('<Bdd', updates, at)
+        local before = slots[slot + 1]
+        if before ~= kwh then  -- NaN before: a slot not seen yet
+          if before ~= before then added = added + 1 end
+          slots[slot + 1] = kwh
           changed = true
         end
-        if temps[i] ~= '' and old[s_at + 1] ~= temps[i] then
-          sets[#sets + 1] = names[s_at + 1]
-          sets[#sets + 1] = temps[i]
-          changed = true
+        if temp == temp then
+          slot_temps = slot_temps or unpacked(temps or empty_slots(wanted), wanted)
+          if slot_temps[slot + 1] ~= temp then
+            slot_temps[slot + 1] = temp
+            changed, temps_changed = true, true
+          end
         end
       end
+      if temps_changed then temps = packed(slot_temps, wanted) end
     else
       for _ = 1, n_updates do
         -- a sale counts once: its id is remembered in the window's sales hash
         if redis.call('HSETNX', key .. ':sales', ARGV[a], ARGV[a + 2]) == 1 then
-          local field = 's' .. ARGV[a + 1]
-          if redis.call('HEXISTS', key, field) == 0 then added = added + 1 end
-          redis.call('HINCRBYFLOAT', key, field, ARGV[a + 2])
+          local slot = tonumber(ARGV[a + 1]) + 1
+          local before = slots[slot]
+          if before ~= before then
+            added = added + 1
+            before = 0
+          end
+          slots[slot] = before + tonumber(ARGV[a + 2])
           changed = true
         end
         a = a + 3
       end
     end
+    if changed then
+      sets[#sets + 1] = 'v'
+      sets[#sets + 1] = packed(slots, wanted)
+    end
+    if temps_changed then
+      sets[#sets + 1] = 'tv'
+      sets[#sets + 1] = temps
+    end
     count = count + added
     sets[#sets + 1] = 'c'
     sets[#sets + 1] = count
-    redis.call('HSET', key, unpack(sets))
     local outcome = 'open'
     if not changed then
       outcome = 'unchanged'
     elseif state == 'c' then
       -- being scored elsewhere: that scorer re-claims after its commit
-      redis.call('HSET', key, 'dirty', 1)
+      sets[#sets + 1] = 'dirty'
+      sets[#sets + 1] = 1
       outcome = 'busy'
     elseif state == 's' or (is_meter and count >= wanted) then
       outcome = 'claimed'
     end
     if outcome == 'claimed' then
       local token = token_prefix .. w
-      redis.call('HSET', key, 'st', 'c', 'tok', token, 'lease', lease_until)
+      for _, v in ipairs({'st', 'c', 'tok', token, 'lease', lease_until}) do
+        sets[#sets + 1] = v
+      end
       redis.call('ZADD', KEYS[2], lease_until, member)
       redis.call('ZREM', KEYS[1], member)
-      local h = redis.call('HMGET', key, 'rev', 'arev', 'act')
-      results[w] = {outcome, tonumber(h[1]) + 1, tonumber(h[2]), tonumber(h[3]), token}
+      results[w] = {outcome, tonumber(rev) + 1, tonumber(arev), tonumber(act), token}
     else
       results[w] = outcome
     end
+    redis.call('HSET', key, unpack(sets))
   end
 end
 return results

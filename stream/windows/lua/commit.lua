@@ -32,7 +32,7 @@ while a <= #ARGV do
   w = w + 1
   local key = KEYS[2 + w]
   local member, entity, day, token = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  local h = redis.call('HMGET', key, 'st', 'tok', 'dirty', 'n')
+  local h = redis.call('HMGET', key, 'st', 'tok', 'dirty', 'n', 'tv', 'v')
   if h[1] ~= 'c' or h[2] ~= token then
     results[w] = {'lost', ''}
   else
@@ -46,13 +46,17 @@ while a <= #ARGV do
     redis.call('HSET', hist, day, ARGV[a + 9])
     trim(hist, keep)
     local n = tonumber(h[4] or '0')
-    if temperature_prefix ~= '' and n > 0 then
-      local names = {}
-      for i = 0, n - 1 do names[i + 1] = 't' .. i end
-      local temps = redis.call('HMGET', key, unpack(names))
+    local temps = h[5]
+    if not temps and not h[6] then
+      local _
+      _, temps = legacy_slots(key, n)
+    end
+    if temperature_prefix ~= '' and temps then
       local sum, count = 0, 0
+      local slot_temps = unpacked(temps, n)
       for i = 1, n do
-        if temps[i] then sum, count = sum + tonumber(temps[i]), count + 1 end
+        local t = slot_temps[i]
+        if t == t then sum, count = sum + t, count + 1 end
       end
       if count > 0 then
         local hist_t = temperature_prefix .. entity

@@ -1,14 +1,50 @@
--- Read one window's slots in order, for scoring.
--- KEYS[1] the window hash. Returns {n_slots, s0 .. s(n-1), t0 .. t(n-1)}, a
--- missing slot or temperature as nil. Cheaper than HGETALL parsed field by
--- field in Python, and than an HMGET whose ~100 field names the client packs.
-local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
-local out = {n}
-if n > 0 then
-  local names = {}
-  for i = 0, n - 1 do names[#names + 1] = 's' .. i end
-  for i = 0, n - 1 do names[#names + 1] = 't' .. i end
-  local got = redis.call('HMGET', KEYS[1], unpack(names))
-  for i = 1, #got do out[i + 1] = got[i] end
+-- Read claimed windows of one shard for scoring, with each entity's history.
+-- KEYS: per window three keys: the window hash, the entity's history hash
+-- (day -> 48 float32 model values), its history temperatures (day -> mean).
+-- ARGV[1] history days wanted; ARGV[1 + i] the day of window i (ISO).
+-- Returns per window {n_slots, values, temperatures, history_days,
+-- history_rows, history_temperatures}: values and temperatures n_slots packed
+-- doubles (NaN = missing; temperatures false when none was ever given);
+-- history_days the earlier days kept, oldest first, joined by ','; the rows
+-- their model values concatenated; the temperatures one double per day (NaN =
+-- none). Strings that numpy reads as they are, in one call per shard.
+local limit = tonumber(ARGV[1])
+local out = {}
+
+local function history(hist_key, temps_key, day)
+  if limit <= 0 then return '', '', '' end
+  local flat = redis.call('HGETALL', hist_key)
+  local days, rows = {}, {}
+  for i = 1, #flat, 2 do
+    if flat[i] < day then  -- earlier days only: a re-score never sees its own future
+      days[#days + 1] = flat[i]
+      rows[flat[i]] = flat[i + 1]
+    end
+  end
+  if #days == 0 then return '', '', '' end
+  table.sort(days)
+  if #days > limit then
+    local kept = {}
+    for i = #days - limit + 1, #days do kept[#kept + 1] = days[i] end
+    days = kept
+  end
+  local values = {}
+  for i, d in ipairs(days) do values[i] = rows[d] end
+  local temps = redis.call('HMGET', temps_key, unpack(days))
+  local packed = {}
+  for i = 1, #days do packed[i] = struct.pack('<d', tonumber(temps[i]) or NAN) end
+  return table.concat(days, ','), table.concat(values), table.concat(packed)
+end
+
+for w = 1, #ARGV - 1 do
+  local key = KEYS[3 * w - 2]
+  local h = redis.call('HMGET', key, 'n', 'v', 'tv')
+  local n = tonumber(h[1] or '0')
+  local values, temps = h[2], h[3]
+  if n > 0 and not values then
+    values, temps = legacy_slots(key, n)
+  end
+  local days, rows, day_temps = history(KEYS[3 * w - 1], KEYS[3 * w], ARGV[1 + w])
+  out[w] = {n, values or '', temps or false, days, rows, day_temps}
 end
 return out

@@ -609,3 +609,39 @@ async def test_days_without_temperatures_load_as_nan(store: WindowStore) -> None
     assert contents.history.shape == (2, MODEL_SLOTS)
     assert contents.history_temperatures.shape == (2,)
     assert np.isnan(contents.history_temperatures).all()
+
+
+# --- the Redis layout -------------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("store", ["redis"], indirect=True)
+async def test_windows_of_an_earlier_release_are_read_and_converted(store: WindowStore) -> None:
+    """A worker of an earlier release kept one hash field per slot ('s<i>' kWh,
+    't<i>' temperature, as text); this release packs them (lua/_slots.lua).
+    Such a window is loaded as it was, and converted by its next update."""
+    assert isinstance(store, RedisWindowStore)
+    n_slots = day_layout(DAY, TZ).n_slots
+    fields: dict[str, str | int] = {"st": "o", "n": n_slots, "c": 2, "rev": -1, "arev": -1}
+    fields |= {"act": 0, "s3": repr(0.25), "t3": repr(7.5), "s4": repr(0.5)}
+    shard = store.layout.for_entity("meter", "M1")
+    window = shard.window(f"{DAY.isoformat()}:M1")
+    redis = store._redis  # the store's own connection: the legacy hash written by hand
+    await redis.hset(window, mapping=fields)
+    await redis.zadd(shard.open, {f"{DAY.isoformat()}:M1": deadline_of(DAY)})
+
+    [claim] = await store.claim_due("meter", deadline_of(DAY) + 1, LEASE, 100)
+    [contents] = await store.load([claim], HISTORY)
+    assert contents.values[3] == 0.25 and contents.values[4] == 0.5
+    assert contents.temperatures[3] == 7.5 and np.isnan(contents.temperatures[4])
+    assert np.isnan(np.delete(contents.values, [3, 4])).all()
+
+    # an update converts it: the per-slot fields are gone, the values kept
+    outcome, _ = await apply_one(store, meter("M1", {5: 1.0}, temperatures={5: 6.0}))
+    assert outcome is UpdateOutcome.BUSY  # claimed above: scored again after its commit
+    assert not [f for f in await redis.hkeys(window) if f[:1] in (b"s", b"t") and f[1:].isdigit()]
+    [contents] = await store.load([claim], HISTORY)
+    assert (contents.values[3], contents.values[4], contents.values[5]) == (0.25, 0.5, 1.0)
+    assert (contents.temperatures[3], contents.temperatures[5]) == (7.5, 6.0)
+    outboxes, reclaims = await store.commit([commit_of(claim)], LEASE, HISTORY)
+    assert outboxes and reclaims  # the busy update re-claims it
