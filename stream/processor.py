@@ -42,7 +42,7 @@ from stream.day_windows import to_day_windows
 from stream.dead_letters import DeadLetters
 from stream.grouping import Grouped, group_records
 from stream.metrics import WorkerMetrics
-from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, build_outputs
+from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, build_outputs, validate_sample
 from stream.records import RawRecord, Record
 from stream.watermark import watermark as compute_watermark
 from stream.windows.base import (
@@ -242,6 +242,8 @@ class WindowProcessor:
                         detected_at=detected_at,
                         temperature_c=window.temperature_c,
                     )
+                    if not commits:  # the models still check one window a round
+                        validate_sample(built)
                     commits.append(
                         Commit(
                             claim=claim,

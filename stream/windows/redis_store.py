@@ -202,15 +202,13 @@ class RedisWindowStore:
                     s.history_temperatures(key.entity_id),
                 ]
             days = [key.day.isoformat() for key in keys]
-            await self._scripts["load"](
-                keys=script_keys, args=[history_days, *days], client=pipe
-            )
+            await self._scripts["load"](keys=script_keys, args=[history_days, *days], client=pipe)
         rows: dict[WindowKey, Sequence[Any]] = {}
         for keys, replies in zip(groups.values(), await pipe.execute(), strict=True):
             rows.update(zip(keys, replies, strict=True))
         contents = []
         for claim in claims:
-            n_slots, values, temps, days, history, day_temps = rows[claim.key]
+            _, values, temps, days, history, day_temps = rows[claim.key]
             slots = np.frombuffer(values, "<f8").copy()
             if claim.key.kind != "meter":
                 slots = np.nan_to_num(slots, nan=0.0)  # no sale in a half hour is 0, not missing
@@ -387,10 +385,11 @@ def _packed_meter(batch: WindowBatch) -> bytes:
     ``struct '<Bdd'`` (slot, kWh, temperature or NaN), the last value of each
     slot (and its last temperature given) as applying them in order would leave it."""
     final: dict[int, tuple[float, float]] = {}
-    for slot, kwh, temperature in batch.meter:
-        if temperature is None:
+    for slot, kwh, given in batch.meter:
+        if given is None:
             before = final.get(slot)
-            temperature = _NAN if before is None else before[1]
-        final[slot] = (kwh, temperature)
+            final[slot] = (kwh, _NAN if before is None else before[1])
+        else:
+            final[slot] = (kwh, given)
     pack = _SLOT_UPDATE.pack
     return b"".join([pack(slot, kwh, t) for slot, (kwh, t) in final.items()])

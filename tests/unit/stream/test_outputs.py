@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.days import MODEL_SLOTS, day_layout
 from core.scoring.base import Verdict
 from schemas import Alert, WindowScore
-from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, BuiltOutputs, alert_id, build_outputs
+from stream.outputs import (
+    ROLE_ANOMALIES,
+    ROLE_SCORES,
+    BuiltOutputs,
+    NonFiniteOutput,
+    alert_id,
+    build_outputs,
+)
 from stream.windows.base import Claim, WindowKey
 
 FloatArray = npt.NDArray[np.float64]
@@ -338,3 +348,124 @@ def test_the_same_inputs_give_the_same_bytes() -> None:
     first = build(claim(revision=1, alert_revision=0, alert_active=True), loud())
     again = build(claim(revision=1, alert_revision=0, alert_active=True), loud())
     assert first.messages == again.messages
+
+
+# --- the bytes are the models' bytes ----------------------------------------------------------
+
+
+def _models_bytes(built: BuiltOutputs) -> list[bytes]:
+    """Each message validated by its model and dumped again: pydantic's own bytes."""
+    out = []
+    for role, _, value in built.messages:
+        model = WindowScore if role == ROLE_SCORES else Alert
+        out.append(model.model_validate_json(value).model_dump_json().encode())
+    return out
+
+
+_zones = st.sampled_from([LONDON, "UTC", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe"])
+_days = st.dates(min_value=date(2012, 1, 1), max_value=date(2026, 12, 31))
+_values = st.floats(min_value=0, max_value=1e7, allow_nan=False) | st.floats(
+    min_value=0, max_value=1e-3
+)
+_conditions = st.dictionaries(
+    st.text(min_size=1, max_size=12),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=_zones,
+    day=_days,
+    data=st.data(),
+    revision=st.integers(0, 5),
+    alert_state=st.sampled_from([(-1, False), (0, True), (2, False)]),
+    threshold=st.floats(min_value=1e-6, max_value=1e6),
+    entity=st.text(
+        st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\x7f"),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda t: not any("\x80" <= c <= "\x9f" for c in t)),
+    detected=st.datetimes(
+        min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+    ),
+    conditions=_conditions,
+    temperature=st.none() | st.floats(-40, 45),
+)
+def test_the_bytes_are_what_the_models_write(
+    zone: str,
+    day: date,
+    data: st.DataObject,
+    revision: int,
+    alert_state: tuple[int, bool],
+    threshold: float,
+    entity: str,
+    detected: datetime,
+    conditions: dict[str, object],
+    temperature: float | None,
+) -> None:
+    layout = day_layout(day, zone)
+    n = layout.n_slots
+    values = np.array(data.draw(st.lists(_values | st.just(np.nan), min_size=n, max_size=n)))
+    expected = np.array(data.draw(st.lists(_values, min_size=MODEL_SLOTS, max_size=MODEL_SLOTS)))
+    contributions = np.array(
+        data.draw(st.lists(_values, min_size=MODEL_SLOTS, max_size=MODEL_SLOTS))
+    )
+    v = Verdict(
+        score=float(contributions.sum()),
+        threshold=threshold,
+        expected=expected,
+        contributions=contributions,
+        detector="autoencoder",
+        model_version="meter-20130301T0400-3",
+        conditions=conditions,  # type: ignore[arg-type]
+    )
+    alert_revision, alert_active = alert_state
+    c = Claim(WindowKey("meter", day, entity), "t", revision, alert_revision, alert_active)
+    # the model's 48 slots: what the worker hands over (stream.day_windows)
+    actual48 = np.resize(values, MODEL_SLOTS)
+    built = build_outputs(c, layout, actual48, v, detected_at=detected, temperature_c=temperature)
+    assert [value for _, _, value in built.messages] == _models_bytes(built)
+
+
+@pytest.mark.parametrize("where", ["expected", "contributions", "score", "threshold", "actual"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_number_from_a_scorer_is_refused(where: str, bad: float) -> None:
+    if where == "actual" and np.isnan(bad):
+        return  # NaN in actual is a missing slot
+    values = actual()
+    expected = np.full(MODEL_SLOTS, 0.3)
+    contributions = np.full(MODEL_SLOTS, 0.01)
+    score, threshold = float(contributions.sum()), THRESHOLD
+    if where == "actual":
+        values[4] = bad
+    elif where == "expected":
+        expected[4] = bad
+    elif where == "contributions":
+        contributions[4] = bad
+    elif where == "score":
+        score = bad
+    else:
+        threshold = bad
+    v = Verdict(score, threshold, expected, contributions, "baseline", "baseline-mad-7d", {})
+    with pytest.raises(NonFiniteOutput):
+        build(claim(), v, values)
+
+
+def test_a_non_finite_condition_is_refused() -> None:
+    v = replace(quiet(), conditions={"scale": float("nan")})
+    with pytest.raises(NonFiniteOutput, match="scale"):
+        build(claim(), v)
+
+
+def test_numpy_scalars_in_conditions_are_written_as_numbers() -> None:
+    v = replace(quiet(), conditions={"scale": np.float64(1.5), "days": np.int64(3)})
+    built = build(claim(), v)
+    score, _ = decoded(built)
+    assert score.conditions["scale"] == 1.5 and score.conditions["days"] == 3
+    assert [value for _, _, value in built.messages] == _models_bytes(built)
