@@ -33,7 +33,7 @@ from stream.grouping import Grouped, group_records
 from stream.metrics import WorkerMetrics
 from stream.models import ModelWatcher
 from stream.partitions import InputProgress
-from stream.processor import KIND_METER, KIND_TICKET, WindowProcessor
+from stream.processor import KIND_METER, KIND_TICKET, Staged, WindowProcessor
 from stream.publisher import KafkaPublisher
 from stream.recent_alerts import AlertFeed, RecentAlerts
 from stream.records import Record
@@ -153,15 +153,21 @@ class _InputHandler:
         grouped.rejected = DeadLetters.of(grouped, s.topic_dead_letters, time.time())
         return grouped
 
-    async def handle(self, records: list[Record], prepared: Grouped) -> None:
+    async def stage(self, records: list[Record], prepared: Grouped) -> Staged:
         runtime = self.app.runtime
         await runtime.ready.wait()
         status = self.progress.after_batch(self.app.consumer, records)
-        process = runtime.processor.process
-        await retry_forever(
+        stage = runtime.processor.stage
+        return await retry_forever(
             f"{self.kind} batch",
-            partial(process, self.kind, records, status, grouped=prepared),
+            partial(stage, self.kind, records, status, grouped=prepared),
             metrics=runtime.metrics,
+        )
+
+    async def finish(self, staged: Staged) -> None:
+        runtime = self.app.runtime
+        await retry_forever(
+            f"{self.kind} batch", partial(runtime.processor.finish, staged), metrics=runtime.metrics
         )
 
 

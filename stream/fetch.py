@@ -43,7 +43,7 @@ from aiokafka.errors import IllegalStateError
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-from stream.records import Record
+from stream.records import Record, highest_offsets
 
 __all__ = ["BatchConsumer", "BatchHandler", "BatchTransport"]
 
@@ -51,15 +51,24 @@ log = structlog.get_logger(__name__)
 
 
 class BatchHandler(Protocol):
-    """What the consumer hands a topic's batches to."""
+    """What the consumer hands a topic's batches to, in three steps.
+
+    ``prepare`` runs while the batch before is in flight; ``stage`` calls
+    follow one another in offset order, and so do ``finish`` calls, but a
+    batch's ``stage`` may run while the batch before it finishes. Its offsets
+    become committable when its ``finish`` returns.
+    """
 
     def prepare(self, records: list[Record]) -> Any:
-        """Pure work on a batch (decoding): runs while the previous batch is still
-        waiting for Redis and Kafka, so the two overlap."""
+        """Pure work on a batch (decoding): overlaps the batches in flight."""
         ...
 
-    async def handle(self, records: list[Record], prepared: Any) -> None:
-        """Process the batch fully; only after it returns are its offsets committable."""
+    async def stage(self, records: list[Record], prepared: Any) -> Any:
+        """The batch's state changes (the window updates); returns what ``finish`` needs."""
+        ...
+
+    async def finish(self, staged: Any) -> None:
+        """Everything else (scoring, outputs); after it the batch's effects are durable."""
         ...
 
 
@@ -80,7 +89,9 @@ class BatchConsumer(faust_aiokafka.Consumer):
         # bulk messages carry many readings: a batch is also cut by size
         self.batch_bytes: int = self.batch_max * _BYTES_PER_READING
         self._processed: dict[TP, int] = {}  # next offset to commit, once processed
-        self._in_flight: asyncio.Future[None] | None = None  # the batch being handled
+        # the latest batch started (it waits for the one before: the last to end)
+        self._in_flight: asyncio.Future[None] | None = None
+        self._staged: asyncio.Future[None] | None = None  # the latest batch's stage done
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -144,8 +155,8 @@ class BatchConsumer(faust_aiokafka.Consumer):
             for chunk in _chunks(batch, self.batch_bytes)
         ]
         for n, (handler, chunk) in enumerate(chunks):
-            prepared = handler.prepare(chunk)  # overlaps the batch in flight
-            await self._settle()  # one batch at a time, in offset order
+            prepared = handler.prepare(chunk)  # overlaps the batches in flight
+            await self._staging_done()  # stages one at a time, in offset order
             if not self.flow_active or self.app.consumer_generation_id != generation:
                 return _first_offsets(c for _, rest in chunks[n:] for c in rest)
             self._start(handler, chunk, prepared)
@@ -169,31 +180,61 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 log.info("partition revoked before its rewind", tp=str(tp), offset=offset)
 
     def _start(self, handler: BatchHandler, chunk: list[Record], prepared: Any) -> None:
+        """Run the batch: its stage now (the one before has staged), its finish
+        once the batch before has finished. Two batches are in flight at most:
+        one finishing (scoring, producing), the next staging (Redis updates)."""
         self._idle.clear()
-        task = asyncio.ensure_future(handler.handle(chunk, prepared))
+        staged = self._staged = asyncio.get_running_loop().create_future()
+        task = asyncio.ensure_future(self._run(handler, chunk, prepared, self._in_flight, staged))
 
         def done(task: asyncio.Future[None]) -> None:
-            self._idle.set()
+            if task is self._in_flight:  # the last batch started has ended: all have
+                self._idle.set()
             if not task.cancelled() and task.exception() is None:
                 self._processed_up_to(chunk)
 
         task.add_done_callback(done)
         self._in_flight = task
 
+    @staticmethod
+    async def _run(
+        handler: BatchHandler,
+        chunk: list[Record],
+        prepared: Any,
+        before: asyncio.Future[None] | None,
+        staged: asyncio.Future[None],
+    ) -> None:
+        result = await handler.stage(chunk, prepared)
+        staged.set_result(None)
+        if before is not None:
+            # in order: this batch's offsets may only be committed after those
+            # before it. A batch that failed stops the consumer; so does this one.
+            await asyncio.shield(before)
+        await handler.finish(result)
+
+    async def _staging_done(self) -> None:
+        """Wait until the latest batch has staged (or ended: its error, if any,
+        stops the consumer)."""
+        task, staged = self._in_flight, self._staged
+        if task is None or staged is None:
+            return
+        # shielded: a cancelled drain (a fetcher restart) must not cut a batch short
+        await asyncio.wait({staged, task}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            await task  # raises it
+
     async def _settle(self) -> None:
-        """Wait for the batch in flight; its error, if any, stops the consumer."""
-        task, self._in_flight = self._in_flight, None
+        """Wait for every batch in flight; an error, if any, stops the consumer."""
+        task = self._in_flight
         if task is not None:
             # shielded: a cancelled drain (a fetcher restart) must not cut a batch short
             await asyncio.shield(task)
 
     def _processed_up_to(self, chunk: list[Record]) -> None:
-        ends: dict[TP, int] = {}
-        for r in chunk:
-            ends[TP(r.topic, r.partition)] = r.offset  # in offset order per partition
         inbound = self.app.monitor.stream_inbound_time  # Faust's livelock detector
         now, assigned = time.monotonic(), self.assignment()
-        for tp, last in ends.items():
+        for (topic, partition), last in highest_offsets(chunk).items():
+            tp = TP(topic, partition)
             self._read_offset[tp] = last
             inbound[tp] = now
             if tp in assigned:  # a partition revoked meanwhile is its new owner's now

@@ -20,6 +20,7 @@ of the hot path that runs once per reading, so it is kept lean:
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class Grouped:
     invalid: list[tuple[Record, InvalidMessage]]
     invalid_items: list[tuple[Record, ItemError]]
     rejected: DeadLetters | None = None  # the dead letters of invalid and invalid_items
+    sending: asyncio.Future[None] | None = None  # rejected, being produced
+    counted: bool = False  # in the events metric (once, whatever the retries)
 
 
 _Slot = tuple[date, DayLayout, int, float]

@@ -31,7 +31,7 @@ import numpy as np
 import orjson
 from pydantic import AwareDatetime, TypeAdapter
 
-from core.days import DayLayout
+from core.days import MODEL_SLOTS, DayLayout
 from core.scoring.base import ConditionValue, Verdict
 from schemas import SCHEMA_VERSION, Alert, WindowScore
 from stream.rounding import rounded6
@@ -42,8 +42,11 @@ __all__ = [
     "ROLE_SCORES",
     "BuiltOutputs",
     "NonFiniteOutput",
+    "Scored",
     "alert_id",
     "build_outputs",
+    "build_round",
+    "top_slots",
     "validate_sample",
 ]
 
@@ -89,20 +92,17 @@ def _frame(layout: DayLayout) -> tuple[str, str, tuple[str | None, ...]]:
     return _instant(layout.start.astimezone(zone)), _instant(layout.end.astimezone(zone)), starts
 
 
-def _finite_conditions(conditions: Mapping[str, ConditionValue]) -> dict[str, ConditionValue]:
-    for name, value in conditions.items():
-        if isinstance(value, float) and not math.isfinite(value):
-            raise NonFiniteOutput(f"condition {name!r} is {value}")
-    return dict(conditions)
-
-
-def _check_finite(actual: np.ndarray, verdict: Verdict) -> None:
-    """What the models' FiniteFloat fields would refuse (NaN in ``actual`` is a missing slot)."""
-    numbers = np.concatenate((verdict.expected, verdict.contributions, (verdict.score,)))
-    if not (np.isfinite(numbers).all() and math.isfinite(verdict.threshold)):
-        raise NonFiniteOutput(f"{verdict.detector} {verdict.model_version} gave a non-finite value")
-    if np.isinf(actual).any():
-        raise NonFiniteOutput("a slot value is infinite")
+def _conditions(
+    temperature_c: float | None, conditions: Mapping[str, ConditionValue]
+) -> dict[str, ConditionValue]:
+    """The score's conditions; a non-finite number is refused as the model would."""
+    out: dict[str, ConditionValue] = {"temperature_c": temperature_c, **conditions}
+    floats = [v for v in out.values() if type(v) is float]
+    if not math.isfinite(sum(floats)):  # one sum; the rare overflow is checked one by one
+        for name, value in out.items():
+            if type(value) is float and not math.isfinite(value):
+                raise NonFiniteOutput(f"condition {name!r} is {value}")
+    return out
 
 
 def _numpy_scalar(value: Any) -> Any:
@@ -120,6 +120,17 @@ _SCORE_FIELDS = tuple(WindowScore.model_fields)
 _ALERT_FIELDS = tuple(Alert.model_fields)
 
 
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One window of a scoring round, as the processor hands it over."""
+
+    claim: Claim
+    layout: DayLayout
+    actual: np.ndarray  # (48,) model slots, NaN = missing
+    verdict: Verdict
+    temperature_c: float | None = None
+
+
 def build_outputs(
     claim: Claim,
     layout: DayLayout,
@@ -131,17 +142,78 @@ def build_outputs(
 ) -> BuiltOutputs:
     """The window-score, and an alert revision when the window is anomalous now
     or when an alert stood and the re-score no longer supports it (retraction)."""
-    _check_finite(actual, verdict)
+    [built] = build_round([Scored(claim, layout, actual, verdict, temperature_c)], detected_at)
+    return built
+
+
+def build_round(windows: Sequence[Scored], detected_at: datetime) -> list[BuiltOutputs]:
+    """:func:`build_outputs` for every window of a scoring round: the numbers of all
+    windows are checked, rounded and ranked by one array call each, not per window."""
+    if not windows:
+        return []
+    n = MODEL_SLOTS
+    actual = np.stack([w.actual for w in windows])
+    expected = np.stack([w.verdict.expected for w in windows])
+    contributions = np.stack([w.verdict.contributions for w in windows])
+    score_threshold = np.array([(w.verdict.score, w.verdict.threshold) for w in windows])
+    finite = np.isfinite(np.concatenate((expected, contributions, score_threshold), axis=1))
+    if not finite.all():
+        bad = windows[int(np.flatnonzero(~finite.all(axis=1))[0])].verdict
+        raise NonFiniteOutput(f"{bad.detector} {bad.model_version} gave a non-finite value")
+    if np.isinf(actual).any():
+        raise NonFiniteOutput("a slot value is infinite")
+    # one rounding call for every number of the round
+    width = 3 * n + 2
+    values = rounded6(np.concatenate((actual, expected, contributions, score_threshold), axis=1))
+    eligible = np.stack([_eligible(w.layout) for w in windows])
+    ranked = top_slots(contributions, eligible)
+    missing = np.isnan(actual)
+    at = _instant(detected_at)
+    built = []
+    for i, w in enumerate(windows):
+        row, gaps = values[i * width : (i + 1) * width], np.flatnonzero(missing[i]).tolist()
+        built.append(_messages(w, row, ranked[i], gaps, at))
+    return built
+
+
+@lru_cache(maxsize=1024)
+def _eligible(layout: DayLayout) -> np.ndarray:
+    """Model slots that are real half hours (not skipped by a DST change)."""
+    return np.asarray(layout.first_real) >= 0
+
+
+def top_slots(
+    contributions: np.ndarray,
+    eligible: np.ndarray,
+    limit: int = 12,
+    share: float = 0.9,
+) -> list[list[int]]:
+    """:meth:`core.scoring.base.Verdict.top_slots` for many windows at once
+    (rows of ``contributions`` and ``eligible``); the same slots, tested."""
+    masked = np.where(eligible, contributions, 0.0)
+    order = np.argsort(-masked, axis=1, kind="stable")[:, :limit]
+    chosen_masked = np.take_along_axis(masked, order, axis=1)
+    covered = np.cumsum(np.take_along_axis(contributions, order, axis=1), axis=1)
+    total = masked.sum(axis=1, keepdims=True)
+    # slots are named while their contribution is positive, up to and including
+    # the first that brings the covered share to ``share`` of the total
+    width = order.shape[1]
+    not_positive = chosen_masked <= 0
+    done = (total > 0) & (covered >= share * total)
+    first_not_positive = np.where(not_positive.any(axis=1), not_positive.argmax(axis=1), width)
+    first_done = np.where(done.any(axis=1), done.argmax(axis=1) + 1, width)
+    counts = np.minimum(first_not_positive, first_done)
+    return [row[:k] for row, k in zip(order.tolist(), counts.tolist(), strict=True)]
+
+
+def _messages(
+    w: Scored, values: list[float | None], ranked: list[int], missing: list[int], detected_at: str
+) -> BuiltOutputs:
+    n = MODEL_SLOTS
+    claim, layout, verdict = w.claim, w.layout, w.verdict
     key = claim.key
     zone_start, zone_end, starts = _frame(layout)
     is_anomaly = verdict.is_anomaly
-    n = len(actual)
-    # one rounding call for every number of the message
-    values = rounded6(
-        np.concatenate(
-            (actual, verdict.expected, verdict.contributions, (verdict.score, verdict.threshold))
-        )
-    )
     actual_r, expected_r = values[:n], values[n : 2 * n]
     contribution_r = values[2 * n : 3 * n]
     slots = [
@@ -152,7 +224,7 @@ def build_outputs(
             "expected": expected_r[slot],
             "contribution": contribution_r[slot],
         }
-        for slot in verdict.top_slots(eligible=np.asarray(layout.first_real) >= 0)
+        for slot in ranked
         if (start := starts[slot]) is not None
     ]
     severity = verdict.severity
@@ -172,14 +244,14 @@ def build_outputs(
         "actual": actual_r,
         "expected": expected_r,
         "slots": slots,
-        "missing_slots": np.flatnonzero(np.isnan(actual)).tolist(),
-        "detected_at": _instant(detected_at),
+        "missing_slots": missing,
+        "detected_at": detected_at,
         "schema_version": SCHEMA_VERSION,
     }
     entity_key = key.entity_id.encode()
     # the day's mean outside temperature goes with every score: the trainer
     # learns from window-scores, also from days the baseline judged
-    conditions = _finite_conditions({"temperature_c": temperature_c, **verdict.conditions})
+    conditions = _conditions(w.temperature_c, verdict.conditions)
     own = {"revision": claim.revision, "is_anomaly": is_anomaly, "conditions": conditions}
     score = {**common, **own}
     messages = [(ROLE_SCORES, entity_key, _json(_SCORE_FIELDS, score))]

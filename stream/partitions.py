@@ -14,7 +14,7 @@ from typing import Any
 
 from faust.types import TP
 
-from stream.records import Record
+from stream.records import Record, highest_offsets
 
 __all__ = ["InputProgress"]
 
@@ -25,12 +25,12 @@ class InputProgress:
 
     def after_batch(self, consumer: Any, records: Iterable[Record]) -> dict[int, bool]:
         """Record the batch as processed; the status of its partitions."""
-        touched: set[TP] = set()
-        for r in records:
-            tp = TP(r.topic, r.partition)
-            touched.add(tp)
-            if r.offset > self._processed.get(tp, -1):
-                self._processed[tp] = r.offset
+        touched = []
+        for (topic, partition), offset in highest_offsets(records).items():
+            tp = TP(topic, partition)
+            touched.append(tp)
+            if offset > self._processed.get(tp, -1):
+                self._processed[tp] = offset
         return {tp.partition: self._caught_up(consumer, tp, None) for tp in touched}
 
     async def status(self, consumer: Any, topic: str) -> dict[int, bool]:

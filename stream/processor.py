@@ -28,7 +28,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -42,7 +42,13 @@ from stream.day_windows import to_day_windows
 from stream.dead_letters import DeadLetters
 from stream.grouping import Grouped, group_records
 from stream.metrics import WorkerMetrics
-from stream.outputs import ROLE_ANOMALIES, ROLE_SCORES, build_outputs, validate_sample
+from stream.outputs import (
+    ROLE_ANOMALIES,
+    ROLE_SCORES,
+    Scored,
+    build_round,
+    validate_sample,
+)
 from stream.records import RawRecord, Record
 from stream.watermark import watermark as compute_watermark
 from stream.windows.base import (
@@ -53,7 +59,7 @@ from stream.windows.base import (
     WindowStore,
 )
 
-__all__ = ["Publisher", "RawRecord", "ScorerSource", "WindowProcessor"]
+__all__ = ["Publisher", "RawRecord", "ScorerSource", "Staged", "WindowProcessor"]
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +90,21 @@ class BatchReport:
     dead_letters: int = 0
     scored: int = 0
     alerts: int = 0
+
+
+@dataclass(slots=True)
+class Staged:
+    """A batch between :meth:`WindowProcessor.stage` and :meth:`WindowProcessor.finish`."""
+
+    kind: str
+    records: int
+    grouped: Grouped
+    late: DeadLetters  # readings of days already final
+    claims: list[Claim]  # windows to score (emptied once committed)
+    report: BatchReport = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.report = BatchReport(records=self.records)
 
 
 class WindowProcessor:
@@ -128,10 +149,24 @@ class WindowProcessor:
         *,
         grouped: Grouped | None = None,
     ) -> BatchReport:
-        """Process one batch. ``status``: for the batch's partitions, whether the
-        consumer had read everything after it (see :mod:`stream.watermark`).
-        ``grouped``: the records already decoded and grouped (``group_records``)."""
-        report = BatchReport(records=len(records))
+        """Process one batch: :meth:`stage` then :meth:`finish`. ``status``: for the
+        batch's partitions, whether the consumer had read everything after it (see
+        :mod:`stream.watermark`). ``grouped``: the records already decoded and
+        grouped (``group_records``)."""
+        return await self.finish(await self.stage(kind, records, status, grouped=grouped))
+
+    async def stage(
+        self,
+        kind: str,
+        records: Sequence[Record],
+        status: Mapping[int, bool] | None = None,
+        *,
+        grouped: Grouped | None = None,
+    ) -> Staged:
+        """A batch's state changes: its updates applied to the windows, the
+        watermark advanced, the windows that are due claimed. Idempotent, so a
+        retry after a Redis error repeats it. The consumer may stage the next
+        batch while this one's :meth:`finish` runs (docs/DESIGN.md)."""
         settings = self.settings
         if grouped is None:
             grouped = group_records(
@@ -145,34 +180,47 @@ class WindowProcessor:
         if rejected is None:
             topic = settings.topic_dead_letters
             rejected = grouped.rejected = DeadLetters.of(grouped, topic, self._clock())
-        if records:
-            self.metrics.events_in.labels(topic=records[0].topic).inc(len(records))
         # A batch's rejections are known before its Redis work starts: they are
         # produced meanwhile (in a flood their acks took as long as the rest of
         # the batch), and awaited before the batch counts as processed. Once per
         # batch: a retry after a Redis error does not send them again.
-        sending = None
-        if rejected and not rejected.acked:
-            sending = asyncio.ensure_future(self._dead_letter(rejected))
-        try:
-            late = await self._update_and_score(kind, grouped, status, report)
-        finally:
-            if sending is not None:
-                await sending
-        await self._dead_letter(late)
-        report.dead_letters = len(rejected) + len(late)
-        report.accepted = len(records) - report.dead_letters
+        if rejected and not rejected.acked and grouped.sending is None:
+            grouped.sending = asyncio.ensure_future(self._dead_letter(rejected))
+        if records and not grouped.counted:
+            grouped.counted = True
+            self.metrics.events_in.labels(topic=records[0].topic).inc(len(records))
+        late, claims = await self._update(kind, grouped, status)
+        return Staged(kind, len(records), grouped, late, claims)
+
+    async def finish(self, staged: Staged) -> BatchReport:
+        """Score what the batch claimed, publish the outputs and the dead letters.
+        Once this returns, every effect of the batch is durable: its offsets may
+        be committed. A retry after an error repeats only what was not done."""
+        if staged.claims:
+            async with self._lock:
+                scored, alerts = await self._score(staged.claims)
+            staged.claims = []  # committed: a retry must not score them again
+            staged.report.scored += scored
+            staged.report.alerts += alerts
+        grouped = staged.grouped
+        sending, grouped.sending = grouped.sending, None
+        if sending is not None:
+            await sending  # an error: the retry below sends them again
+        rejected = grouped.rejected
+        if rejected is not None and not rejected.acked:
+            await self._dead_letter(rejected)
+        await self._dead_letter(staged.late)
+        report = staged.report
+        report.dead_letters = len(rejected or ()) + len(staged.late)
+        report.accepted = report.records - report.dead_letters
         return report
 
-    async def _update_and_score(
-        self,
-        kind: str,
-        grouped: Grouped,
-        status: Mapping[int, bool] | None,
-        report: BatchReport,
-    ) -> DeadLetters:
-        """Apply the batch to its windows, score what closed; returns the readings
-        for days already final (``too_late``), to be dead-lettered."""
+    async def _update(
+        self, kind: str, grouped: Grouped, status: Mapping[int, bool] | None
+    ) -> tuple[DeadLetters, list[Claim]]:
+        """Apply the batch to its windows and claim what is due; returns the
+        readings for days already final (``too_late``, to be dead-lettered) and
+        the claims."""
         pending, partition_times = grouped.pending, grouped.partition_times
         late = DeadLetters(self.settings.topic_dead_letters, self._clock())
         claims: list[Claim] = []
@@ -189,9 +237,7 @@ class WindowProcessor:
         known = self._watermarks.get(kind, -math.inf)
         late_opened = any(p.batch.deadline <= known for p in pending.values())
         claims += await self._claim_due(kind, force=late_opened)
-        async with self._lock:
-            report.scored, report.alerts = await self._score(claims)
-        return late
+        return late, claims
 
     async def _claim_due(self, kind: str, *, force: bool = False) -> list[Claim]:
         """Claim windows the watermark has passed: when it rose, or when ``force``
@@ -230,28 +276,26 @@ class WindowProcessor:
                 windows = [window for window, _ in mapped]
                 layouts = [layout for _, layout in mapped]
                 verdicts = scorer.score(windows)
-                for i, verdict, window, layout in zip(
-                    indexes, verdicts, windows, layouts, strict=True
-                ):
-                    claim = contents[i].claim
-                    built = build_outputs(
-                        claim,
-                        layout,
-                        window.values,
-                        verdict,
-                        detected_at=detected_at,
-                        temperature_c=window.temperature_c,
+                round_windows = [
+                    Scored(contents[i].claim, layout, window.values, verdict, window.temperature_c)
+                    for i, verdict, window, layout in zip(
+                        indexes, verdicts, windows, layouts, strict=True
                     )
+                ]
+                for scored_window, built in zip(
+                    round_windows, build_round(round_windows, detected_at), strict=True
+                ):
+                    claim = scored_window.claim
                     if not commits:  # the models still check one window a round
                         validate_sample(built)
                     commits.append(
                         Commit(
                             claim=claim,
                             outbox=Outbox(claim.key, built.messages, claim.revision),
-                            model_values=window.values,
+                            model_values=scored_window.actual,
                             alert_active=built.alert_active,
                             alert_published=built.alert_published,
-                            retire_at=self._retire_at(layout),
+                            retire_at=self._retire_at(scored_window.layout),
                         )
                     )
             closed: dict[tuple[str, str], int] = defaultdict(int)
@@ -334,7 +378,7 @@ class WindowProcessor:
     # --- dead letters -----------------------------------------------------------
 
     async def _dead_letter(self, dead: DeadLetters) -> None:
-        if not dead:
+        if not dead or dead.acked:
             return
         await self.publisher.publish(dead.messages)
         dead.acked = True

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple, Protocol
 
-__all__ = ["RawRecord", "Record"]
+__all__ = ["RawRecord", "Record", "highest_offsets"]
 
 
 class Record(Protocol):
@@ -36,3 +37,18 @@ class RawRecord(NamedTuple):
     offset: int
     key: bytes | None
     value: bytes | None
+
+
+def highest_offsets(records: Iterable[Record]) -> dict[tuple[str, int], int]:
+    """The highest offset of each ``(topic, partition)`` among ``records``.
+
+    Once per batch on the hot path: plain tuples as keys (a Faust ``TP`` per
+    record cost ~8 % of a worker's time in two such loops)."""
+    highest: dict[tuple[str, int], int] = {}
+    get = highest.get
+    for r in records:
+        key = (r.topic, r.partition)
+        offset = r.offset
+        if offset > get(key, -1):
+            highest[key] = offset
+    return highest

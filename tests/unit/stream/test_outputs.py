@@ -19,8 +19,11 @@ from stream.outputs import (
     ROLE_SCORES,
     BuiltOutputs,
     NonFiniteOutput,
+    Scored,
     alert_id,
     build_outputs,
+    build_round,
+    top_slots,
 )
 from stream.windows.base import Claim, WindowKey
 
@@ -469,3 +472,58 @@ def test_numpy_scalars_in_conditions_are_written_as_numbers() -> None:
     score, _ = decoded(built)
     assert score.conditions["scale"] == 1.5 and score.conditions["days"] == 3
     assert [value for _, _, value in built.messages] == _models_bytes(built)
+
+
+# --- a round at once ---------------------------------------------------------------------
+
+
+_contribution = st.floats(0, 10) | st.just(0.0) | st.floats(-1, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.lists(_contribution, min_size=MODEL_SLOTS, max_size=MODEL_SLOTS),
+            st.lists(st.booleans(), min_size=MODEL_SLOTS, max_size=MODEL_SLOTS),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_top_slots_of_a_round_are_each_windows_own(
+    rows: list[tuple[list[float], list[bool]]],
+) -> None:
+    contributions = np.array([c for c, _ in rows])
+    eligible = np.array([e for _, e in rows])
+    expected = [
+        Verdict(0.0, 1.0, contributions[i], contributions[i], "d", "v", {}).top_slots(
+            eligible=eligible[i]
+        )
+        for i in range(len(rows))
+    ]
+    assert top_slots(contributions, eligible) == expected
+
+
+def test_a_round_gives_each_windows_own_messages() -> None:
+    days = [DAY, SPRING, AUTUMN, date(2013, 3, 2)]
+    items = []
+    for n, day in enumerate(days):
+        c = claim(day, entity=f"M{n}", revision=n, alert_revision=n - 1, alert_active=n % 2 == 1)
+        v = loud({n: 3.0 + n, 20 + n: 1.0}) if n % 2 == 0 else quiet()
+        values = actual() + n
+        values[n] = np.nan
+        items.append(Scored(c, day_layout(day, LONDON), values, v, 5.0 + n))
+    one_by_one = [
+        build_outputs(
+            i.claim,
+            i.layout,
+            i.actual,
+            i.verdict,
+            detected_at=DETECTED,
+            temperature_c=i.temperature_c,
+        )
+        for i in items
+    ]
+    assert build_round(items, DETECTED) == one_by_one
+    assert build_round([], DETECTED) == []
