@@ -35,7 +35,7 @@ from typing import Protocol
 import numpy as np
 import structlog
 
-from core.days import DayLayout
+from core.days import DayLayout, local_day
 from core.scoring.base import Scorer
 from schemas.settings import Settings
 from stream.day_windows import to_day_windows
@@ -50,6 +50,7 @@ from stream.outputs import (
     validate_sample,
 )
 from stream.records import RawRecord, Record
+from stream.watermark import PartitionMark
 from stream.watermark import watermark as compute_watermark
 from stream.windows.base import (
     Claim,
@@ -66,6 +67,7 @@ log = structlog.get_logger(__name__)
 # A partition whose owner has not reported for this long holds the watermark
 # (its worker may be dead): three housekeeping ticks plus slack.
 REPORT_TTL_SECONDS = 5.0
+_CLAIM_LIMIT = 10_000  # windows claimed per shard per claim_due call
 
 KIND_METER = "meter"
 KIND_TICKET = "ticket"
@@ -135,6 +137,7 @@ class WindowProcessor:
             ROLE_ANOMALIES: settings.topic_anomalies,
         }
         self._watermarks: dict[str, float] = {}
+        self._more_due: dict[str, bool] = {}  # claim_due stopped at its limit last time
         # input partitions per kind (from the broker at start; settings until then)
         self.partitions: dict[str, int] = {}
         self._lock = asyncio.Lock()  # one scoring round at a time per worker
@@ -224,6 +227,7 @@ class WindowProcessor:
         pending, partition_times = grouped.pending, grouped.partition_times
         late = DeadLetters(self.settings.topic_dead_letters, self._clock())
         claims: list[Claim] = []
+        marks = None
         if pending:
             outcomes = await self.store.apply(
                 [p.batch for p in pending.values()], self.lease_seconds
@@ -233,16 +237,24 @@ class WindowProcessor:
                     late.too_late(pending[key].records, key)
                 elif claim is not None:
                     claims.append(claim)
-            await self.store.advance_watermark(kind, partition_times, status)
+            marks = await self.store.advance_watermark(kind, partition_times, status)
         known = self._watermarks.get(kind, -math.inf)
         late_opened = any(p.batch.deadline <= known for p in pending.values())
-        claims += await self._claim_due(kind, force=late_opened)
+        claims += await self._claim_due(kind, force=late_opened, marks=marks)
         return late, claims
 
-    async def _claim_due(self, kind: str, *, force: bool = False) -> list[Claim]:
-        """Claim windows the watermark has passed: when it rose, or when ``force``
-        (a window may open after the watermark already passed its deadline)."""
-        marks = await self.store.partition_marks(kind)
+    async def _claim_due(
+        self,
+        kind: str,
+        *,
+        force: bool = False,
+        marks: dict[int, PartitionMark] | None = None,
+    ) -> list[Claim]:
+        """Claim windows the watermark has passed: when it rose past a deadline,
+        or when ``force`` (a window may open after the watermark already passed
+        its deadline). ``marks``: the partition marks, when already read."""
+        if marks is None:
+            marks = await self.store.partition_marks(kind)
         watermark = compute_watermark(
             marks,
             self.partitions.get(kind, self.settings.topic_partitions),
@@ -250,11 +262,31 @@ class WindowProcessor:
             idle_s=self.watermark_idle_seconds,
             report_ttl_s=REPORT_TTL_SECONDS,
         )
-        if watermark is None or (not force and watermark <= self._watermarks.get(kind, -math.inf)):
+        before = self._watermarks.get(kind, -math.inf)
+        if watermark is None or (not force and watermark <= before):
             return []
-        self._watermarks[kind] = max(watermark, self._watermarks.get(kind, -math.inf))
+        self._watermarks[kind] = max(watermark, before)
         self.metrics.watermark.labels(kind=kind).set(watermark)
-        return await self.store.claim_due(kind, watermark, self.lease_seconds, limit=10_000)
+        if (
+            not force
+            and not self._more_due.get(kind)
+            and not self._passes_a_deadline(before, watermark)
+        ):
+            return []  # every deadline is a day's end + grace: none lies in (before, watermark]
+        claims = await self.store.claim_due(kind, watermark, self.lease_seconds, limit=_CLAIM_LIMIT)
+        self._more_due[kind] = len(claims) >= _CLAIM_LIMIT  # a shard had more than the limit
+        return claims
+
+    def _passes_a_deadline(self, before: float, after: float) -> bool:
+        """Whether a window deadline (a local day's end + the grace period, the
+        same for every window of a day) lies in ``(before, after]``: only then can
+        the watermark's rise make a window due. Saves a scan of every shard's open
+        index per batch (the watermark rises with nearly every batch)."""
+        if before == -math.inf:
+            return True
+        grace, zone = self.settings.window_grace_seconds, self.settings.timezone
+        first = local_day(datetime.fromtimestamp(before - grace, UTC), zone)
+        return local_day(datetime.fromtimestamp(after - grace, UTC), zone) > first
 
     # --- scoring --------------------------------------------------------------
 

@@ -198,9 +198,10 @@ class WindowStore(Protocol):
         kind: str,
         partition_times: Mapping[int, float],
         status: Mapping[int, bool] | None = None,
-    ) -> None:
+    ) -> dict[int, PartitionMark]:
         """Record partitions' highest event times read (never lowered) and, in
-        ``status``, whether each reported partition's consumer has read everything."""
+        ``status``, whether each reported partition's consumer has read everything.
+        Returns the marks after the update (as :meth:`partition_marks`)."""
         ...
 
     async def partition_marks(self, kind: str) -> dict[int, PartitionMark]:

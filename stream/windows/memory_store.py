@@ -306,7 +306,7 @@ class MemoryWindowStore:
         kind: str,
         partition_times: Mapping[int, float],
         status: Mapping[int, bool] | None = None,
-    ) -> None:
+    ) -> dict[int, PartitionMark]:
         now = self._clock()
         times, data = self._times[kind], self._data_at[kind]
         for partition, event_time in partition_times.items():
@@ -315,6 +315,7 @@ class MemoryWindowStore:
             data[partition] = now
         for partition, caught_up in (status or {}).items():
             self._status[kind][partition] = (caught_up, now)
+        return await self.partition_marks(kind)
 
     async def partition_marks(self, kind: str) -> dict[int, PartitionMark]:
         times, data, status = self._times[kind], self._data_at[kind], self._status[kind]

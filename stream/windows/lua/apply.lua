@@ -1,7 +1,7 @@
--- Apply one micro-batch of updates to the windows of one shard, atomically.
--- KEYS[1] open index (zset: member -> deadline), KEYS[2] inflight index
--- (zset: member -> wall-clock ms when a claim or outbox must be recovered),
--- KEYS[3..] the window hashes, in the order of the windows in ARGV.
+-- Apply one micro-batch of updates to windows, atomically.
+-- KEYS: per window, in the order of the windows in ARGV: the window hash, its
+-- shard's open index (zset: member -> deadline) and inflight index (zset:
+-- member -> wall-clock ms when a claim or outbox must be recovered).
 -- ARGV: now_ms, lease_ms, token_prefix, kind, then per window:
 --   a header "member<US>n_slots<US>deadline<US>n_updates<US>offsets" (US = \31,
 --     which no entity id may hold), offsets "partition,highest offset;" each
@@ -26,7 +26,7 @@ local a = 5
 local w = 0
 while a <= #ARGV do
   w = w + 1
-  local key = KEYS[2 + w]
+  local key, open_index, inflight_index = KEYS[3 * w - 2], KEYS[3 * w - 1], KEYS[3 * w]
   local member, n_slots, deadline, n_updates, packed_offsets =
     string.match(ARGV[a], '^([^\31]*)\31([^\31]*)\31([^\31]*)\31([^\31]*)\31(.*)$')
   n_updates = tonumber(n_updates)
@@ -65,7 +65,7 @@ while a <= #ARGV do
       for _, v in ipairs({'st', 'o', 'n', n_slots, 'rev', -1, 'arev', -1, 'act', 0}) do
         sets[#sets + 1] = v
       end
-      redis.call('ZADD', KEYS[1], 'NX', deadline, member)
+      redis.call('ZADD', open_index, 'NX', deadline, member)
       state = 'o'
       values = empty_slots(wanted)
     elseif not values then
@@ -150,8 +150,8 @@ while a <= #ARGV do
       for _, v in ipairs({'st', 'c', 'tok', token, 'lease', lease_until}) do
         sets[#sets + 1] = v
       end
-      redis.call('ZADD', KEYS[2], lease_until, member)
-      redis.call('ZREM', KEYS[1], member)
+      redis.call('ZADD', inflight_index, lease_until, member)
+      redis.call('ZREM', open_index, member)
       results[w] = {outcome, tonumber(rev) + 1, tonumber(arev), tonumber(act), token}
     else
       results[w] = outcome

@@ -1,8 +1,9 @@
--- Commit verdicts of one shard's claimed windows, with their outboxes.
--- KEYS[1] inflight index, KEYS[2] retire index, KEYS[3..] window hashes.
--- ARGV: history_key_prefix, now_ms, lease_ms, token_prefix, history_days,
---   temperature_key_prefix ('' = none), then per window: member, entity_id, day,
---   token, revision, alert_revision, alert_active, retire_at, outbox, history_value
+-- Commit verdicts of claimed windows, with their outboxes.
+-- KEYS: per window: the window hash, its shard's inflight and retire indexes,
+--   its entity's history hash and history temperatures hash.
+-- ARGV: now_ms, lease_ms, token_prefix, history_days, keep_temperatures ('1' or
+--   ''), then per window: member, day, token, revision, alert_revision,
+--   alert_active, retire_at, outbox, history_value
 -- Beside the history (day -> 48 float32 model values) a second hash keeps the
 -- mean temperature of each day whose readings carried one, so the level model
 -- can judge an earlier day under its own weather. A hash of its own: a worker
@@ -11,12 +12,13 @@
 -- re-claimed) is refused: only one verdict per revision is ever published.
 -- Returns per window {status, token}: status 'ok' | 'lost' | 'reclaimed'
 -- ('reclaimed': values changed while scoring; score again under the new token).
-local now = tonumber(ARGV[2])
-local lease_until = now + tonumber(ARGV[3])
-local keep = tonumber(ARGV[5])
-local temperature_prefix = ARGV[6]
+local now = tonumber(ARGV[1])
+local lease_until = now + tonumber(ARGV[2])
+local token_prefix = ARGV[3]
+local keep = tonumber(ARGV[4])
+local keep_temperatures = ARGV[5] == '1'
 local results = {}
-local a = 7
+local a = 6
 
 -- keep the latest `keep` days of a day-keyed hash
 local function trim(hash, keep)
@@ -30,20 +32,20 @@ end
 local w = 0
 while a <= #ARGV do
   w = w + 1
-  local key = KEYS[2 + w]
-  local member, entity, day, token = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local key, inflight_index, retire_index = KEYS[5 * w - 4], KEYS[5 * w - 3], KEYS[5 * w - 2]
+  local hist, hist_t = KEYS[5 * w - 1], KEYS[5 * w]
+  local member, day, token = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local h = redis.call('HMGET', key, 'st', 'tok', 'dirty', 'n', 'tv', 'v')
   if h[1] ~= 'c' or h[2] ~= token then
     results[w] = {'lost', ''}
   else
-    redis.call('HSET', key, 'st', 's', 'rev', ARGV[a + 4], 'arev', ARGV[a + 5], 'act', ARGV[a + 6],
-      'ob', ARGV[a + 8], 'obrev', ARGV[a + 4])
+    redis.call('HSET', key, 'st', 's', 'rev', ARGV[a + 3], 'arev', ARGV[a + 4], 'act', ARGV[a + 5],
+      'ob', ARGV[a + 7], 'obrev', ARGV[a + 3])
     redis.call('HDEL', key, 'tok', 'lease', 'dirty')
-    redis.call('ZADD', KEYS[2], ARGV[a + 7], member)
+    redis.call('ZADD', retire_index, ARGV[a + 6], member)
     -- until Kafka acknowledges the outbox, the inflight index lets anyone re-publish it
-    redis.call('ZADD', KEYS[1], lease_until, member)
-    local hist = ARGV[1] .. entity
-    redis.call('HSET', hist, day, ARGV[a + 9])
+    redis.call('ZADD', inflight_index, lease_until, member)
+    redis.call('HSET', hist, day, ARGV[a + 8])
     trim(hist, keep)
     local n = tonumber(h[4] or '0')
     local temps = h[5]
@@ -51,7 +53,7 @@ while a <= #ARGV do
       local _
       _, temps = legacy_slots(key, n)
     end
-    if temperature_prefix ~= '' and temps then
+    if keep_temperatures and temps then
       local sum, count = 0, 0
       local slot_temps = unpacked(temps, n)
       for i = 1, n do
@@ -59,19 +61,18 @@ while a <= #ARGV do
         if t == t then sum, count = sum + t, count + 1 end
       end
       if count > 0 then
-        local hist_t = temperature_prefix .. entity
         redis.call('HSET', hist_t, day, string.format('%.17g', sum / count))
         trim(hist_t, keep)
       end
     end
     if h[3] then
-      local new_token = ARGV[4] .. w
+      local new_token = token_prefix .. w
       redis.call('HSET', key, 'st', 'c', 'tok', new_token, 'lease', lease_until)
       results[w] = {'reclaimed', new_token}
     else
       results[w] = {'ok', ''}
     end
   end
-  a = a + 10
+  a = a + 9
 end
 return results

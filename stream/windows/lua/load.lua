@@ -1,4 +1,4 @@
--- Read claimed windows of one shard for scoring, with each entity's history.
+-- Read claimed windows for scoring, with each entity's history.
 -- KEYS: per window three keys: the window hash, the entity's history hash
 -- (day -> 48 float32 model values), its history temperatures (day -> mean).
 -- ARGV[1] history days wanted; ARGV[1 + i] the day of window i (ISO).
@@ -7,7 +7,7 @@
 -- doubles (NaN = missing; temperatures false when none was ever given);
 -- history_days the earlier days kept, oldest first, joined by ','; the rows
 -- their model values concatenated; the temperatures one double per day (NaN =
--- none). Strings that numpy reads as they are, in one call per shard.
+-- none). Strings that numpy reads as they are.
 local limit = tonumber(ARGV[1])
 local out = {}
 

@@ -71,7 +71,14 @@ def _redis_url(request: pytest.FixtureRequest) -> str:
         pytest.skip(f"no Redis answers for the Redis window store: {exc}")
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.integration),
+        # a script call per shard: what Redis Cluster needs (one slot per call)
+        pytest.param("redis-per-shard", marks=pytest.mark.integration),
+    ]
+)
 async def store(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterator[WindowStore]:
     if request.param == "memory":
         yield MemoryWindowStore(clock=clock)
@@ -81,7 +88,8 @@ async def store(request: pytest.FixtureRequest, clock: FakeClock) -> AsyncIterat
     client = Redis.from_url(url)
     try:
         # 4 shards: batches span several Lua calls, and per-shard scans stay cheap
-        yield RedisWindowStore(client, prefix, shards=4, clock=clock)
+        per_shard = request.param == "redis-per-shard"
+        yield RedisWindowStore(client, prefix, shards=4, clock=clock, calls_per_shard=per_shard)
     finally:
         keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
         if keys:
