@@ -99,6 +99,7 @@ class Runtime:
         await self.alert_feed.stop()
         await self.models.stop()
         if self.ready.is_set():
+            await self.processor.drain()
             await self.publisher.stop()
         await self.redis.aclose()
 

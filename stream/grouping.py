@@ -73,12 +73,31 @@ _Slot = tuple[date, DayLayout, int, float]
 class _Slots:
     """ts -> (day, layout, real slot, epoch seconds), memoised per distinct ts;
     ``by_text`` is keyed by the timestamp as written (the fast path's key:
-    hashing a str is cheaper than hashing an aware datetime)."""
+    hashing a str is cheaper than hashing an aware datetime). Also each
+    window's key and day end (:meth:`window`)."""
 
     def __init__(self, timezone: str) -> None:
         self.timezone = timezone
         self._by_ts: dict[datetime, _Slot] = {}
         self.by_text: dict[str, _Slot] = {}
+        self._day_ends: dict[date, float] = {}  # epoch seconds of each local day's end
+        self._keys: dict[tuple[str, str, date], WindowKey] = {}
+
+    def window(
+        self, kind: str, entity: str, day: date, layout: DayLayout
+    ) -> tuple[WindowKey, float]:
+        """A window's key and its day's end, remembered: at a low rate every
+        reading of a batch is another window's, and building them was half of
+        its cost."""
+        key = self._keys.get((kind, entity, day))
+        if key is None:
+            if len(self._keys) >= _CACHE_LIMIT:
+                self._keys.clear()
+            key = self._keys[(kind, entity, day)] = WindowKey(kind, day, entity)
+        end = self._day_ends.get(day)
+        if end is None:
+            end = self._day_ends[day] = layout.end.timestamp()
+        return key, end
 
     def text(self, text: str, ts: datetime) -> _Slot:
         if len(self.by_text) >= _CACHE_LIMIT:
@@ -136,8 +155,8 @@ def group_records(
     out = Grouped(pending, times, [], [])
 
     def window(entity: str, day: date, layout: DayLayout) -> Pending:
-        key = WindowKey(kind, day, entity)
-        deadline = layout.end.timestamp() + grace_s
+        key, end = slots.window(kind, entity, day, layout)
+        deadline = end + grace_s
         item = by_window[(entity, day)] = pending[key] = Pending(
             WindowBatch(key, layout.n_slots, deadline, deadline + lateness_s)
         )

@@ -43,8 +43,14 @@ __all__ = ["RedisWindowStore"]
 _TOMBSTONE_TTL_S = 30 * 86400
 _SCRIPTS = ("apply", "claim_due", "commit", "load", "published", "recover", "retire", "watermark")
 _WITH_SLOTS = frozenset({"apply", "commit", "load"})  # these get lua/_slots.lua prepended
-_SLOT_UPDATE = struct.Struct("<Bdd")  # apply.lua's meter update: slot, kWh, temperature
 _NAN = float("nan")
+_KEYS_KEPT = 200_000  # window hash keys remembered
+# apply.lua's batch (see its header): per window these structs, little-endian
+_LENGTH = struct.Struct("<H")
+_WINDOW = struct.Struct("<BdB")  # n_slots, deadline, number of offsets
+_OFFSET = struct.Struct("<Id")  # input partition, highest offset taken
+_METER_UPDATE = struct.Struct("<Bdd")  # real slot, kWh, temperature (NaN = none)
+_SALE = struct.Struct("<Bd")  # real slot, amount (after the sale id)
 
 
 _OUTCOMES = {o.value.encode(): o for o in UpdateOutcome}  # by the script's reply
@@ -114,6 +120,7 @@ class RedisWindowStore:
         self._clock = clock
         self._scripts = {name: _load_script(redis, name) for name in _SCRIPTS}
         self._day_lists: dict[bytes, tuple[date, ...]] = {}
+        self._window_keys: dict[WindowKey, str] = {}
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -145,24 +152,10 @@ class RedisWindowStore:
         token_prefix = uuid.uuid4().hex[:12]
         pipe = self._redis.pipeline(transaction=False)
         for (kind, call), keys in groups.items():
-            argv: list[Any] = [now, lease_ms, f"{token_prefix}:{call}:", kind]
-            script_keys = []
-            for key in keys:
-                batch = by_key[key]
-                member = KeyLayout.member(key)
-                shard = self._shard(key)
-                script_keys += [shard.window(member), shard.open, shard.inflight]
-                offsets = "".join(f"{p},{o};" for p, o in batch.offsets.items())
-                n_updates = len(batch.sales) if kind == "ticket" else 0
-                argv.append(
-                    f"{member}\x1f{batch.n_slots}\x1f{batch.deadline!r}\x1f{n_updates}\x1f{offsets}"
-                )
-                if kind == "meter":
-                    argv.append(_packed_meter(batch))
-                else:
-                    for s in batch.sales:
-                        argv += [s.sale_id, s.slot, repr(s.amount)]
-            await self._scripts["apply"](keys=script_keys, args=argv, client=pipe)
+            windows = [self._window_key(key) for key in keys]
+            packed = b"".join([_packed_batch(by_key[key]) for key in keys])
+            argv: list[Any] = [now, lease_ms, f"{token_prefix}:{call}:", kind, packed]
+            await self._scripts["apply"](keys=windows, args=argv, client=pipe)
         replies = await pipe.execute()
         outcomes: dict[WindowKey, tuple[UpdateOutcome, Claim | None]] = {}
         for ((kind, _), keys), rows in zip(groups.items(), replies, strict=True):
@@ -173,6 +166,16 @@ class RedisWindowStore:
                     claim = _claim(kind, row[1:], KeyLayout.member(key))
                     outcomes[key] = (UpdateOutcome.CLAIMED, claim)
         return outcomes
+
+    def _window_key(self, key: WindowKey) -> str:
+        """A window's hash key, remembered (a window takes updates all day long)."""
+        found = self._window_keys.get(key)
+        if found is None:
+            if len(self._window_keys) >= _KEYS_KEPT:
+                self._window_keys.clear()
+            found = self._shard(key).window(KeyLayout.member(key))
+            self._window_keys[key] = found
+        return found
 
     async def _per_shard(
         self,
@@ -406,10 +409,29 @@ def _marks(
     return marks
 
 
-def _packed_meter(batch: WindowBatch) -> bytes:
-    """A window's meter updates as the one argument apply.lua takes: per slot
-    ``struct '<Bdd'`` (slot, kWh, temperature or NaN), the last value of each
-    slot (and its last temperature given) as applying them in order would leave it."""
+def _packed_batch(batch: WindowBatch) -> bytes:
+    """One window's part of apply.lua's batch argument."""
+    member = KeyLayout.member(batch.key).encode()
+    parts = [
+        _LENGTH.pack(len(member)),
+        member,
+        _WINDOW.pack(batch.n_slots, batch.deadline, len(batch.offsets)),
+        *[_OFFSET.pack(p, o) for p, o in batch.offsets.items()],
+    ]
+    if batch.key.kind == "meter":
+        updates = _meter_updates(batch)
+        parts += [_LENGTH.pack(len(updates)), *updates]
+    else:
+        parts.append(_LENGTH.pack(len(batch.sales)))
+        for sale in batch.sales:
+            sale_id = sale.sale_id.encode()
+            parts += [_LENGTH.pack(len(sale_id)), sale_id, _SALE.pack(sale.slot, sale.amount)]
+    return b"".join(parts)
+
+
+def _meter_updates(batch: WindowBatch) -> list[bytes]:
+    """A window's meter updates for apply.lua, one per slot: the last value of
+    each slot (and its last temperature given) as applying them in order would leave it."""
     final: dict[int, tuple[float, float]] = {}
     for slot, kwh, given in batch.meter:
         if given is None:
@@ -417,5 +439,5 @@ def _packed_meter(batch: WindowBatch) -> bytes:
             final[slot] = (kwh, _NAN if before is None else before[1])
         else:
             final[slot] = (kwh, given)
-    pack = _SLOT_UPDATE.pack
-    return b"".join([pack(slot, kwh, t) for slot, (kwh, t) in final.items()])
+    pack = _METER_UPDATE.pack
+    return [pack(slot, kwh, t) for slot, (kwh, t) in final.items()]

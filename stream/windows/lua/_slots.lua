@@ -35,6 +35,25 @@ local function packed(t, n)
   return struct.pack(format_of(n), unpack(t, 1, n))
 end
 
+local function slot_value(blob, slot)  -- slot: 0-based
+  return (struct.unpack('<d', blob, slot * 8 + 1))
+end
+
+-- The blob with ``changes`` ({slot (0-based), value} pairs) written: a few are
+-- spliced in (1.6 us each), many by one unpack and pack of the whole (3.3 us).
+local function with_slots(blob, n, changes)
+  if #changes <= 2 then
+    for _, c in ipairs(changes) do
+      local at = c[1] * 8
+      blob = string.sub(blob, 1, at) .. struct.pack('<d', c[2]) .. string.sub(blob, at + 9)
+    end
+    return blob
+  end
+  local t = unpacked(blob, n)
+  for _, c in ipairs(changes) do t[c[1] + 1] = c[2] end
+  return packed(t, n)
+end
+
 -- A window written by a worker of an earlier release keeps one field per slot
 -- ('s<i>' values, 't<i>' temperatures, as text): read them as packed slots.
 local function legacy_slots(key, n)
