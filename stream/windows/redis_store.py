@@ -51,6 +51,9 @@ _WINDOW = struct.Struct("<BdB")  # n_slots, deadline, number of offsets
 _OFFSET = struct.Struct("<Id")  # input partition, highest offset taken
 _METER_UPDATE = struct.Struct("<Bdd")  # real slot, kWh, temperature (NaN = none)
 _SALE = struct.Struct("<Bd")  # real slot, amount (after the sale id)
+# commit.lua's batch: revision, alert revision, alert active, retire at; outbox length
+_COMMIT = struct.Struct("<iiBd")
+_OUTBOX_LENGTH = struct.Struct("<I")
 
 
 _OUTCOMES = {o.value.encode(): o for o in UpdateOutcome}  # by the script's reply
@@ -216,16 +219,9 @@ class RedisWindowStore:
         pipe = self._redis.pipeline(transaction=False)
         groups = self._group(c.key for c in claims)
         for keys in groups.values():
-            script_keys: list[str] = []
-            for key in keys:
-                shard = self._shard(key)
-                script_keys += [
-                    shard.window(KeyLayout.member(key)),
-                    shard.history(key.entity_id),
-                    shard.history_temperatures(key.entity_id),
-                ]
-            days = [key.day.isoformat() for key in keys]
-            await self._scripts["load"](keys=script_keys, args=[history_days, *days], client=pipe)
+            windows = [self._window_key(key) for key in keys]
+            members = [KeyLayout.member(key) for key in keys]
+            await self._scripts["load"](keys=windows, args=[history_days, *members], client=pipe)
         rows: dict[WindowKey, Sequence[Any]] = {}
         for keys, replies in zip(groups.values(), await pipe.execute(), strict=True):
             rows.update(zip(keys, replies, strict=True))
@@ -267,32 +263,11 @@ class RedisWindowStore:
         groups = self._group(by_key)
         for (kind, call), keys in groups.items():
             keep_temperatures = "1" if kind == "meter" else ""
+            windows = [self._window_key(key) for key in keys]
+            packed = b"".join([_packed_commit(by_key[key]) for key in keys])
             argv: list[Any] = [now, lease_ms, f"{token_prefix}:{call}:", history_days]
-            argv.append(keep_temperatures)
-            script_keys = []
-            for key in keys:
-                c = by_key[key]
-                member, shard = KeyLayout.member(key), self._shard(key)
-                script_keys += [
-                    shard.window(member),
-                    shard.inflight,
-                    shard.retire,
-                    shard.history(key.entity_id),
-                    shard.history_temperatures(key.entity_id),
-                ]
-                arev = c.claim.alert_revision + (1 if c.alert_published else 0)
-                argv += [
-                    member,
-                    key.day.isoformat(),
-                    c.claim.token,
-                    c.claim.revision,
-                    arev,
-                    int(c.alert_active),
-                    c.retire_at,
-                    encode_outbox(c.outbox.messages),
-                    np.asarray(c.model_values, dtype="<f4").tobytes(),
-                ]
-            await self._scripts["commit"](keys=script_keys, args=argv, client=pipe)
+            argv += [keep_temperatures, packed]
+            await self._scripts["commit"](keys=windows, args=argv, client=pipe)
         replies = await pipe.execute()
         outboxes: list[Outbox] = []
         reclaims: list[Claim] = []
@@ -318,13 +293,11 @@ class RedisWindowStore:
         revision = {o.key: o.revision for o in outboxes}
         pipe = self._redis.pipeline(transaction=False)
         for keys in self._group(revision).values():
-            script_keys: list[str] = []
             args: list[Any] = []
             for key in keys:
-                member, shard = KeyLayout.member(key), self._shard(key)
-                script_keys += [shard.window(member), shard.inflight]
-                args += [member, revision[key]]
-            await self._scripts["published"](keys=script_keys, args=args, client=pipe)
+                args += [KeyLayout.member(key), revision[key]]
+            windows = [self._window_key(key) for key in keys]
+            await self._scripts["published"](keys=windows, args=args, client=pipe)
         await pipe.execute()
 
     async def recover(
@@ -427,6 +400,28 @@ def _packed_batch(batch: WindowBatch) -> bytes:
             sale_id = sale.sale_id.encode()
             parts += [_LENGTH.pack(len(sale_id)), sale_id, _SALE.pack(sale.slot, sale.amount)]
     return b"".join(parts)
+
+
+def _packed_commit(c: Commit) -> bytes:
+    """One window's part of commit.lua's batch argument."""
+    key, claim = c.claim.key, c.claim
+    member, token = KeyLayout.member(key).encode(), claim.token.encode()
+    outbox = encode_outbox(c.outbox.messages)
+    history = np.asarray(c.model_values, dtype="<f4").tobytes()
+    alert_revision = claim.alert_revision + (1 if c.alert_published else 0)
+    return b"".join(
+        (
+            _LENGTH.pack(len(member)),
+            member,
+            _LENGTH.pack(len(token)),
+            token,
+            _COMMIT.pack(claim.revision, alert_revision, int(c.alert_active), c.retire_at),
+            _OUTBOX_LENGTH.pack(len(outbox)),
+            outbox,
+            _LENGTH.pack(len(history)),
+            history,
+        )
+    )
 
 
 def _meter_updates(batch: WindowBatch) -> list[bytes]:

@@ -1,9 +1,13 @@
 -- Commit verdicts of claimed windows, with their outboxes.
--- KEYS: per window: the window hash, its shard's inflight and retire indexes,
---   its entity's history hash and history temperatures hash.
+-- KEYS: the window hashes. Each window's other keys share its hash tag:
+--   '<tag>w:<day>:<entity>' has its shard's inflight and retire indexes at
+--   '<tag>inflight' and '<tag>retire', its entity's history at '<tag>h:<entity>'
+--   and history temperatures at '<tag>ht:<entity>'.
 -- ARGV: now_ms, lease_ms, token_prefix, history_days, keep_temperatures ('1' or
---   ''), then per window: member, day, token, revision, alert_revision,
---   alert_active, retire_at, outbox, history_value
+--   ''), then the commits, one string of little-endian structs per window:
+--   'H' member length, the member; 'H' token length, the token;
+--   'iiBd' revision, alert_revision, alert_active, retire_at;
+--   'I' outbox length, the outbox; 'H' history value length, the value (48 float32)
 -- Beside the history (day -> 48 float32 model values) a second hash keeps the
 -- mean temperature of each day whose readings carried one, so the level model
 -- can judge an earlier day under its own weather. A hash of its own: a worker
@@ -17,8 +21,18 @@ local lease_until = now + tonumber(ARGV[2])
 local token_prefix = ARGV[3]
 local keep = tonumber(ARGV[4])
 local keep_temperatures = ARGV[5] == '1'
+local batch = ARGV[6]
 local results = {}
-local a = 6
+local pos = 1
+
+-- a length-prefixed string of the batch
+local function text(format)
+  local length
+  length, pos = struct.unpack(format, batch, pos)
+  local value = string.sub(batch, pos, pos + length - 1)
+  pos = pos + length
+  return value
+end
 
 -- keep the latest `keep` days of a day-keyed hash
 local function trim(hash, keep)
@@ -29,23 +43,28 @@ local function trim(hash, keep)
   end
 end
 
-local w = 0
-while a <= #ARGV do
-  w = w + 1
-  local key, inflight_index, retire_index = KEYS[5 * w - 4], KEYS[5 * w - 3], KEYS[5 * w - 2]
-  local hist, hist_t = KEYS[5 * w - 1], KEYS[5 * w]
-  local member, day, token = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+for w = 1, #KEYS do
+  local key = KEYS[w]
+  local member = text('<H')
+  local token = text('<H')
+  local revision, alert_revision, alert_active, retire_at
+  revision, alert_revision, alert_active, retire_at, pos = struct.unpack('<iiBd', batch, pos)
+  local outbox = text('<I')
+  local history_value = text('<H')
+  local tag = string.sub(key, 1, #key - #member - 2)
+  local day, entity = string.sub(member, 1, 10), string.sub(member, 12)
   local h = redis.call('HMGET', key, 'st', 'tok', 'dirty', 'n', 'tv', 'v')
   if h[1] ~= 'c' or h[2] ~= token then
     results[w] = {'lost', ''}
   else
-    redis.call('HSET', key, 'st', 's', 'rev', ARGV[a + 3], 'arev', ARGV[a + 4], 'act', ARGV[a + 5],
-      'ob', ARGV[a + 7], 'obrev', ARGV[a + 3])
+    redis.call('HSET', key, 'st', 's', 'rev', revision, 'arev', alert_revision, 'act', alert_active,
+      'ob', outbox, 'obrev', revision)
     redis.call('HDEL', key, 'tok', 'lease', 'dirty')
-    redis.call('ZADD', retire_index, ARGV[a + 6], member)
+    redis.call('ZADD', tag .. 'retire', retire_at, member)
     -- until Kafka acknowledges the outbox, the inflight index lets anyone re-publish it
-    redis.call('ZADD', inflight_index, lease_until, member)
-    redis.call('HSET', hist, day, ARGV[a + 8])
+    redis.call('ZADD', tag .. 'inflight', lease_until, member)
+    local hist = tag .. 'h:' .. entity
+    redis.call('HSET', hist, day, history_value)
     trim(hist, keep)
     local n = tonumber(h[4] or '0')
     local temps = h[5]
@@ -61,6 +80,7 @@ while a <= #ARGV do
         if t == t then sum, count = sum + t, count + 1 end
       end
       if count > 0 then
+        local hist_t = tag .. 'ht:' .. entity
         redis.call('HSET', hist_t, day, string.format('%.17g', sum / count))
         trim(hist_t, keep)
       end
@@ -73,6 +93,5 @@ while a <= #ARGV do
       results[w] = {'ok', ''}
     end
   end
-  a = a + 9
 end
 return results

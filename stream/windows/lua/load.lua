@@ -1,7 +1,8 @@
 -- Read claimed windows for scoring, with each entity's history.
--- KEYS: per window three keys: the window hash, the entity's history hash
--- (day -> 48 float32 model values), its history temperatures (day -> mean).
--- ARGV[1] history days wanted; ARGV[1 + i] the day of window i (ISO).
+-- KEYS: the window hashes ('<tag>w:<day>:<entity>'); the entity's history hash
+-- (day -> 48 float32 model values) is '<tag>h:<entity>', its history
+-- temperatures (day -> mean) '<tag>ht:<entity>'.
+-- ARGV[1] history days wanted; ARGV[1 + i] the member ('<day>:<entity>') of window i.
 -- Returns per window {n_slots, values, temperatures, history_days,
 -- history_rows, history_temperatures}: values and temperatures n_slots packed
 -- doubles (NaN = missing; temperatures false when none was ever given);
@@ -36,15 +37,17 @@ local function history(hist_key, temps_key, day)
   return table.concat(days, ','), table.concat(values), table.concat(packed)
 end
 
-for w = 1, #ARGV - 1 do
-  local key = KEYS[3 * w - 2]
+for w = 1, #KEYS do
+  local key, member = KEYS[w], ARGV[1 + w]
+  local tag = string.sub(key, 1, #key - #member - 2)
+  local day, entity = string.sub(member, 1, 10), string.sub(member, 12)
   local h = redis.call('HMGET', key, 'n', 'v', 'tv')
   local n = tonumber(h[1] or '0')
   local values, temps = h[2], h[3]
   if n > 0 and not values then
     values, temps = legacy_slots(key, n)
   end
-  local days, rows, day_temps = history(KEYS[3 * w - 1], KEYS[3 * w], ARGV[1 + w])
+  local days, rows, day_temps = history(tag .. 'h:' .. entity, tag .. 'ht:' .. entity, day)
   out[w] = {n, values or '', temps or false, days, rows, day_temps}
 end
 return out
