@@ -30,7 +30,7 @@ from schemas.dead_letters import (
     text_or_base64,
 )
 
-__all__ = ["dead_letter_json", "received_at_json"]
+__all__ = ["DeadLetterWriter", "dead_letter_json", "received_at_json"]
 
 _ERROR_TYPES: Final = frozenset(t for part in get_args(DeadLetterType) for t in get_args(part))
 _MAX_TOPIC: Final = 249
@@ -140,3 +140,48 @@ def dead_letter_json(  # noqa: PLR0917 - from_raw's arguments, the error's parts
     if last_at != received_at:
         tail = pieces.new_tail(received_at)
     return b'%b%d,"offset":%d,%b%b' % (head, partition, offset, middle, tail)
+
+
+class DeadLetterWriter:
+    """:func:`dead_letter_json` for the many records of one batch: the topic's
+    head and the batch's tail are looked up once, a middle once per distinct
+    (key, value, error) of the batch (a flood repeats itself)."""
+
+    def __init__(self, received_at: str) -> None:
+        self.received_at = received_at
+        self._pieces: dict[tuple[object, ...], tuple[bytes, bytes, bytes]] = {}
+        self._bytes = 0
+
+    def __call__(  # noqa: PLR0917 - dead_letter_json's arguments
+        self,
+        source_topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        value: bytes | None,
+        error_type: str,
+        message: str,
+        field: str | None,
+    ) -> bytes:
+        if type(partition) is not int or type(offset) is not int or partition < 0 or offset < 0:
+            return dead_letter_json(
+                source_topic, partition, offset, key, value, error_type, message, field,
+                self.received_at,
+            )  # fmt: skip
+        parts = (source_topic, key, value, error_type, message, field)
+        pieces = self._pieces.get(parts)
+        if pieces is None:
+            # the whole letter once, through every check: its head and tail around
+            # the partition and offset are then the same for every repeat
+            whole = dead_letter_json(
+                source_topic, 0, 0, key, value, error_type, message, field, self.received_at
+            )
+            head, _, rest = whole.partition(b'"partition":0,"offset":0,')
+            pieces = (head + b'"partition":', b',"offset":', b"," + rest)
+            if self._bytes + len(whole) > _MIDDLES_KEPT_BYTES:
+                self._pieces.clear()  # many large distinct rejections: start over
+                self._bytes = 0
+            self._pieces[parts] = pieces
+            self._bytes += len(whole)
+        head, between, tail = pieces
+        return b"%b%d%b%d%b" % (head, partition, between, offset, tail)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from schemas import InvalidMessage
-from schemas.dead_letter_json import dead_letter_json, received_at_json
+from schemas.dead_letter_json import DeadLetterWriter, received_at_json
 from schemas.dead_letters import kept_text
 from schemas.decode import ItemError
 from stream.records import Record
@@ -35,6 +35,8 @@ class DeadLetters:
     def __init__(self, topic: str, now: float) -> None:
         self.topic = topic
         self.received_at = received_at_json(datetime.fromtimestamp(now, UTC))
+        self._write = DeadLetterWriter(self.received_at)
+        self._keys: dict[bytes | None, bytes | None] = {}  # record key -> letter's key
         self.messages: list[OutputMessage] = []
         self.reasons: Counter[str] = Counter()
         self.acked = False  # every message acknowledged by the broker
@@ -61,7 +63,7 @@ class DeadLetters:
     ) -> None:
         """``record`` rejected; ``value`` replaces its payload (a bulk message's item)."""
         key = record.key
-        body = dead_letter_json(
+        body = self._write(
             record.topic,
             record.partition,
             record.offset,
@@ -70,15 +72,39 @@ class DeadLetters:
             error_type,
             message,
             field,
-            self.received_at,
         )
-        text = kept_text(key)  # keyed by the key as the dead letter keeps it, as before
-        self.messages.append((self.topic, text.encode() if text else None, body))
+        self.messages.append((self.topic, self._letter_key(key), body))
         self.reasons[error_type] += 1
 
+    def _letter_key(self, key: bytes | None) -> bytes | None:
+        """The dead letter's Kafka key: the record's key as the letter keeps it."""
+        try:
+            return self._keys[key]
+        except KeyError:
+            text = kept_text(key)
+            if len(self._keys) >= 10_000:
+                self._keys.clear()
+            letter_key = self._keys[key] = text.encode() if text else None
+            return letter_key
+
     def invalid(self, rejected: Sequence[tuple[Record, InvalidMessage]]) -> None:
+        # one loop, no call per record but the writer's: a flood is mostly this
+        write, letter_key, append = self._write, self._letter_key, self.messages.append
+        topic, counts = self.topic, self.reasons
         for record, error in rejected:
-            self.add(record, error.type, error.message, error.field)
+            key, error_type = record.key, error.type
+            body = write(
+                record.topic,
+                record.partition,
+                record.offset,
+                key,
+                record.value,
+                error_type,
+                error.message,
+                error.field,
+            )
+            append((topic, letter_key(key), body))
+            counts[error_type] += 1
 
     def invalid_items(self, rejected: Sequence[tuple[Record, ItemError]]) -> None:
         """Bad readings of bulk messages: each its own JSON, the bulk record's coordinates."""
