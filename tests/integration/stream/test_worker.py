@@ -149,7 +149,8 @@ async def test_meter_windows_scores_alerts_and_dead_letters(
         # March is final now (past grace + lateness): a reading for it is refused
         await produce(bootstrap, settings.topic_readings, [(b"M1", orjson.dumps(normal[0]))])
         dead = await read_topic(bootstrap, settings.topic_dead_letters, until=lambda s: len(s) >= 4)
-        assert dead[-1]["error"]["type"] == "too_late"
+        # by type, not position: letters of several partitions come in any order
+        assert [d["error"]["type"] for d in dead].count("too_late") == 1
         metrics = worker.metrics()
         assert 'anomstream_dead_letters_total{reason="validation"} 2.0' in metrics
         assert "anomstream_scoring_seconds_bucket" in metrics
