@@ -54,9 +54,10 @@ class BatchHandler(Protocol):
     """What the consumer hands a topic's batches to, in three steps.
 
     ``prepare`` runs while the batch before is in flight; ``stage`` calls
-    follow one another in offset order, and so do ``finish`` calls, but a
-    batch's ``stage`` may run while the batch before it finishes. Its offsets
-    become committable when its ``finish`` returns.
+    follow one another in offset order; a batch's ``stage`` and ``finish`` may
+    run while the batch before it finishes (``finish`` orders what must stay
+    in order itself: the processor's scoring rounds). A batch's offsets become
+    committable once its ``finish`` and those of every batch before it returned.
     """
 
     def prepare(self, records: list[Record]) -> Any:
@@ -92,6 +93,7 @@ class BatchConsumer(faust_aiokafka.Consumer):
         # the latest batch started (it waits for the one before: the last to end)
         self._in_flight: asyncio.Future[None] | None = None
         self._staged: asyncio.Future[None] | None = None  # the latest batch's stage done
+        self._before_latest: asyncio.Future[None] | None = None  # the batch started before it
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -180,11 +182,13 @@ class BatchConsumer(faust_aiokafka.Consumer):
                 log.info("partition revoked before its rewind", tp=str(tp), offset=offset)
 
     def _start(self, handler: BatchHandler, chunk: list[Record], prepared: Any) -> None:
-        """Run the batch: its stage now (the one before has staged), its finish
-        once the batch before has finished. Two batches are in flight at most:
-        one finishing (scoring, producing), the next staging (Redis updates)."""
+        """Run the batch: its stage now (the one before has staged), then its
+        finish; it ends once the batch before has ended. Two batches are in
+        flight at most (:meth:`_staging_done`): one finishing, the next staging
+        (Redis updates) and then finishing (its round waits for the other's)."""
         self._idle.clear()
         staged = self._staged = asyncio.get_running_loop().create_future()
+        self._before_latest = self._in_flight
         task = asyncio.ensure_future(self._run(handler, chunk, prepared, self._in_flight, staged))
 
         def done(task: asyncio.Future[None]) -> None:
@@ -206,22 +210,27 @@ class BatchConsumer(faust_aiokafka.Consumer):
     ) -> None:
         result = await handler.stage(chunk, prepared)
         staged.set_result(None)
-        if before is not None:
-            # in order: this batch's offsets may only be committed after those
-            # before it. A batch that failed stops the consumer; so does this one.
-            await asyncio.shield(before)
+        # its finish may overlap the finish before (the handler orders what must
+        # be ordered: the scoring rounds), but it ends after it: this batch's
+        # offsets may only be committed after those before it. A batch that
+        # failed stops the consumer; so does this one.
         await handler.finish(result)
+        if before is not None:
+            await asyncio.shield(before)
 
     async def _staging_done(self) -> None:
-        """Wait until the latest batch has staged (or ended: its error, if any,
-        stops the consumer)."""
-        task, staged = self._in_flight, self._staged
+        """Wait until the latest batch has staged and the one before it has ended
+        (two batches in flight at most); an error of either stops the consumer."""
+        task, staged, before = self._in_flight, self._staged, self._before_latest
         if task is None or staged is None:
             return
-        # shielded: a cancelled drain (a fetcher restart) must not cut a batch short
+        # not cancelled with the drain (a fetcher restart): the batches go on
         await asyncio.wait({staged, task}, return_when=asyncio.FIRST_COMPLETED)
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            await task  # raises it
+        if before is not None and not task.done():
+            await asyncio.wait({before, task}, return_when=asyncio.FIRST_COMPLETED)
+        for batch in (b for b in (task, before) if b is not None and b.done()):
+            if not batch.cancelled() and batch.exception() is not None:
+                await batch  # raises it
 
     async def _settle(self) -> None:
         """Wait for every batch in flight; an error, if any, stops the consumer."""

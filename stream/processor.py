@@ -24,6 +24,7 @@ worker recovers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import defaultdict
@@ -144,6 +145,7 @@ class WindowProcessor:
         self.partitions: dict[str, int] = {}
         self._lock = asyncio.Lock()  # one scoring round at a time per worker
         self._forgetting: set[asyncio.Future[None]] = set()  # store.published in flight
+        self._last_publish: asyncio.Future[None] | None = None  # the latest round's outputs
 
     # --- the batch path -------------------------------------------------------
 
@@ -203,8 +205,7 @@ class WindowProcessor:
         Once this returns, every effect of the batch is durable: its offsets may
         be committed. A retry after an error repeats only what was not done."""
         if staged.claims:
-            async with self._lock:
-                scored, alerts = await self._score(staged.claims)
+            scored, alerts = await self._score(staged.claims)
             staged.claims = []  # committed: a retry must not score them again
             staged.report.scored += scored
             staged.report.alerts += alerts
@@ -294,6 +295,26 @@ class WindowProcessor:
     # --- scoring --------------------------------------------------------------
 
     async def _score(self, claims: list[Claim]) -> tuple[int, int]:
+        """Score ``claims`` (and what changed while they were scored), one round at
+        a time per worker, in the order rounds were asked for: a day sees the days
+        committed before it in its history. A round's outputs are produced in the
+        background, in order; the next round may start meanwhile, and this
+        returns once they are all acknowledged."""
+        publishing: list[asyncio.Future[None]] = []
+        try:
+            async with self._lock:
+                scored, alerts = await self._rounds(claims, publishing)
+        finally:
+            for task in publishing:  # every one, even after an error: none left behind
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(task)
+        for task in publishing:
+            task.result()  # an error: the caller retries; recovery re-publishes
+        return scored, alerts
+
+    async def _rounds(
+        self, claims: list[Claim], publishing: list[asyncio.Future[None]]
+    ) -> tuple[int, int]:
         scored = alerts = 0
         while claims:
             started = time.perf_counter()
@@ -342,10 +363,7 @@ class WindowProcessor:
             outboxes, claims = await self.store.commit(
                 commits, self.lease_seconds, self.history_days
             )
-            await self._publish(outboxes)
-            elapsed = time.perf_counter() - started
-            for kind in by_kind:
-                self.metrics.scoring_seconds.labels(kind=kind).observe(elapsed)
+            publishing.append(self._publish_in_order(outboxes, started, list(by_kind)))
             scored += len(outboxes)
             alerts += sum(
                 1 for o in outboxes for role, _, _ in o.messages if role == ROLE_ANOMALIES
@@ -358,6 +376,26 @@ class WindowProcessor:
             + self.settings.window_grace_seconds
             + self.settings.window_lateness_seconds
         )
+
+    def _publish_in_order(
+        self, outboxes: Sequence[Outbox], started: float, kinds: Sequence[str]
+    ) -> asyncio.Future[None]:
+        """Produce a committed round's outboxes after those of the rounds before
+        (a window's revisions reach its partition in order), without holding the
+        next round back: its outboxes are durable in Redis already."""
+        before = self._last_publish
+
+        async def publish() -> None:
+            if before is not None:
+                with contextlib.suppress(Exception):  # its own round reports its error
+                    await asyncio.shield(before)
+            await self._publish(outboxes)
+            elapsed = time.perf_counter() - started
+            for kind in kinds:
+                self.metrics.scoring_seconds.labels(kind=kind).observe(elapsed)
+
+        task = self._last_publish = asyncio.ensure_future(publish())
+        return task
 
     async def _publish(self, outboxes: Sequence[Outbox]) -> None:
         if not outboxes:
@@ -437,9 +475,8 @@ class WindowProcessor:
                     claims=len(recovered),
                     outboxes=len(outboxes),
                 )
-            async with self._lock:
-                await self._publish(outboxes)
-                await self._score(claims + recovered)
+            await self._publish(outboxes)
+            await self._score(claims + recovered)
             watermark = self._watermarks.get(kind)
             if watermark is not None:
                 await self.store.retire(kind, watermark, limit=1000)
