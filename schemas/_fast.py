@@ -41,7 +41,7 @@ _MAX_BYTES: Final = 64 * 1024  # decode.MAX_PAYLOAD_BYTES (imported there from h
 _CACHE_LIMIT: Final = 100_000  # distinct ids and timestamps remembered
 
 
-class _Plain(msgspec.Struct):
+class _Plain(msgspec.Struct, gc=False):  # no container fields: no cycles to track
     meter_id: str
     ts: str
     kwh: float
