@@ -31,10 +31,12 @@ lint: $(STAMP)
 
 # The benchmark suite (docs/BENCHMARKS.md): the worker against a raw consumer
 # and a plain Faust agent in one run, latency, Redis cost, model speed; then
-# the decode micro-benchmark. `anomstream bench --quick` is a smoke test.
+# the decode micro-benchmark and the bad-message flood (docs/RELIABILITY.md).
+# `anomstream bench --quick` is a smoke test.
 bench: $(STAMP)
 	$(BIN)/anomstream bench --out out/bench.json
 	$(BIN)/python -m bench.decode --repeat 5 --out out/bench-decode.json
+	$(BIN)/python -m bench.bad_flood --out out/bench-flood.json
 
 # Detection quality on injected anomalies, baselines in the same run (docs/QUALITY.md).
 evaluate: $(STAMP)

@@ -6,7 +6,9 @@ half hour, at ``rate`` readings per second; for every window it notes when
 the window's last reading was handed to the producer. A consumer of the
 window-scores and anomalies topics notes when each window's message arrives.
 Both clocks are this process's. Redis round trips per event are also taken
-here, at the steady rate, where batches are small.
+here, at the steady rate, where batches are small. With ``bad_per_reading``,
+that many invalid messages (:data:`bench.bad_messages.BAD`) follow every
+reading on the same topic: a flood arriving live beside the valid stream.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from bench.bad_messages import BAD
 from bench.children import bench_settings, metric, worker_process
 from bench.data import SLOTS, Dataset
 from bench.kafka_io import PARTITIONS, create_topics
@@ -34,7 +37,14 @@ _TICK_S = 0.01
 
 
 def latency_run(
-    bootstrap: str, redis_url: str, model_dir: Path, run_dir: Path, *, rate: int, seconds: float
+    bootstrap: str,
+    redis_url: str,
+    model_dir: Path,
+    run_dir: Path,
+    *,
+    rate: int,
+    seconds: float,
+    bad_per_reading: int = 0,
 ) -> dict[str, Any]:
     days = max(2, round(rate * seconds / (HOUSEHOLDS * SLOTS)))
     data = Dataset(HOUSEHOLDS, days, seed=5)
@@ -52,7 +62,12 @@ def latency_run(
         before = trips()
         sent, seen = run_async(
             _measure(
-                bootstrap, topic, [settings.topic_scores, settings.topic_anomalies], data, rate
+                bootstrap,
+                topic,
+                [settings.topic_scores, settings.topic_anomalies],
+                data,
+                rate,
+                bad_per_reading=bad_per_reading,
             )
         )
         round_trips = (trips() - before) / data.readings
@@ -61,6 +76,7 @@ def latency_run(
     result: dict[str, Any] = {
         "rate": rate,
         "readings": data.readings,
+        "bad_messages": data.readings * bad_per_reading,
         "round_trips_per_event": round_trips,
     }
     for name, arrivals in zip(("score", "alert"), seen, strict=True):
@@ -83,7 +99,13 @@ def _summary(waits: list[float]) -> dict[str, float | int | None]:
 
 
 async def _measure(
-    bootstrap: str, topic: str, outputs: list[str], data: Dataset, rate: int
+    bootstrap: str,
+    topic: str,
+    outputs: list[str],
+    data: Dataset,
+    rate: int,
+    *,
+    bad_per_reading: int,
 ) -> tuple[dict[tuple[str, str], float], list[dict[tuple[str, str], float]]]:
     seen: list[dict[tuple[str, str], float]] = [{} for _ in outputs]
     consumer = AIOKafkaConsumer(
@@ -95,7 +117,7 @@ async def _measure(
     await consumer.seek_to_beginning(*parts)
     reader = asyncio.create_task(_read(consumer, outputs, seen))
     try:
-        sent = await _produce(bootstrap, topic, data, rate)
+        sent = await _produce(bootstrap, topic, data, rate, bad_per_reading)
         deadline = time.monotonic() + 60
         while len(seen[0]) < data.windows and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.1)
@@ -121,10 +143,15 @@ async def _read(
 
 
 async def _produce(
-    bootstrap: str, topic: str, data: Dataset, rate: int
+    bootstrap: str, topic: str, data: Dataset, rate: int, bad_per_reading: int
 ) -> dict[tuple[str, str], float]:
     """Send at ``rate``/s in 10 ms ticks; when each window's last reading went out."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)
+    bad = 0
+    # 1 MB batches: with aiokafka's 16 kB default each 10 kB bad message is a
+    # batch of its own, and the embedded broker spends ~1.5 ms of CPU on each
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=0, max_batch_size=1 << 20
+    )
     await producer.start()
     sent: dict[tuple[str, str], float] = {}
     per_tick = max(1, round(rate * _TICK_S))
@@ -140,6 +167,9 @@ async def _produce(
                 if b"T23:30:00Z" in value:  # a window's last half hour (UTC days)
                     day = orjson.loads(value)["ts"][:10]
                     sent[(key.decode(), day)] = time.perf_counter()
+                for _ in range(bad_per_reading):
+                    await producer.send(topic, BAD[bad % len(BAD)], key=b"BAD")
+                    bad += 1
         await producer.flush()
     finally:
         await producer.stop()

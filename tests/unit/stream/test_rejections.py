@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.bad_flood import BAD
+from bench.bad_messages import BAD
 from schemas import InvalidMessage, decode_reading
 from stream.grouping import group_records
 from stream.records import RawRecord
