@@ -47,7 +47,7 @@ _NAN = float("nan")
 _KEYS_KEPT = 200_000  # window hash keys remembered
 # apply.lua's batch (see its header): per window these structs, little-endian
 _LENGTH = struct.Struct("<H")
-_WINDOW = struct.Struct("<BdB")  # n_slots, deadline, number of offsets
+_WINDOW = struct.Struct("<BdH")  # n_slots, deadline, number of offsets (partitions)
 _OFFSET = struct.Struct("<Id")  # input partition, highest offset taken
 _METER_UPDATE = struct.Struct("<Bdd")  # real slot, kWh, temperature (NaN = none)
 _SALE = struct.Struct("<Bd")  # real slot, amount (after the sale id)

@@ -7,7 +7,7 @@
 -- ARGV: now_ms, lease_ms, token_prefix, kind, then the batch, one string of
 -- little-endian structs per window (the struct library's formats):
 --   member  'H' byte length, then the bytes ('<day>:<entity>')
---   'BdB'   n_slots, deadline (event time), number of offsets
+--   'BdH'   n_slots, deadline (event time), number of offsets (partitions)
 --   'Id'    per offset: input partition, highest offset taken
 --   'H'     number of updates, then per update
 --             meters: 'Bdd' real slot, kWh, temperature (NaN = none given);
@@ -37,7 +37,7 @@ for w = 1, #KEYS do
   local tag = string.sub(key, 1, #key - member_length - 2)
   local open_index, inflight_index = tag .. 'open', tag .. 'inflight'
   local n_slots, deadline, n_offsets
-  n_slots, deadline, n_offsets, pos = struct.unpack('<BdB', batch, pos)
+  n_slots, deadline, n_offsets, pos = struct.unpack('<BdH', batch, pos)
   -- one read: state, slot count, slots wanted, the packed slots, revisions, offsets
   local names = {'st', 'c', 'n', 'v', 'tv', 'rev', 'arev', 'act'}
   local first_offset = #names

@@ -524,6 +524,17 @@ async def test_a_tombstone_knows_a_redelivery_from_a_late_reading(store: WindowS
     assert await apply_one(store, meter("M1", {3: 0.9})) == late  # offsets unknown
 
 
+async def test_a_window_takes_a_batch_from_hundreds_of_partitions(store: WindowStore) -> None:
+    # unkeyed readings of one window on a topic of many partitions: each
+    # partition's highest offset is kept, however many partitions there are
+    spread = meter("M1", {0: 0.5})
+    spread.offsets = {partition: 7 for partition in range(300)}
+    assert (await apply_one(store, spread))[0] is UpdateOutcome.OPEN
+    again = meter("M1", {0: 0.5})
+    again.offsets = {299: 7}
+    assert await apply_one(store, again) == (UpdateOutcome.UNCHANGED, None)
+
+
 async def test_claimed_window_is_not_retired(store: WindowStore) -> None:
     claim = await claim_full(store, "M1")
     await score(store, commit_of(claim))
