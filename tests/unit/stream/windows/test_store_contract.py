@@ -528,7 +528,7 @@ async def test_a_window_takes_a_batch_from_hundreds_of_partitions(store: WindowS
     # unkeyed readings of one window on a topic of many partitions: each
     # partition's highest offset is kept, however many partitions there are
     spread = meter("M1", {0: 0.5})
-    spread.offsets = {partition: 7 for partition in range(300)}
+    spread.offsets = dict.fromkeys(range(300), 7)
     assert (await apply_one(store, spread))[0] is UpdateOutcome.OPEN
     again = meter("M1", {0: 0.5})
     again.offsets = {299: 7}
