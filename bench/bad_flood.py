@@ -126,12 +126,10 @@ def run_live_flood(
         "windows": runs["clean"][0]["windows"],
     }
     for quantile in ("p50_ms", "p99_ms"):
-        medians = {
-            name: statistics.median(run["score"][quantile] for run in runs[name]) for name in runs
-        }
         for name, runs_of in runs.items():
             result[f"{name}_{quantile}"] = [run["score"][quantile] for run in runs_of]
-        result[f"slowdown_{quantile.removesuffix('_ms')}"] = medians["flooded"] / medians["clean"]
+        clean, noisy = (statistics.median(result[f"{k}_{quantile}"]) for k in runs)
+        result[f"slowdown_{quantile.removesuffix('_ms')}"] = noisy / clean
     result["scored"] = {name: [run["score"]["n"] for run in runs[name]] for name in runs}
     return result
 
